@@ -1,0 +1,104 @@
+/**
+ * Side-by-side benchmark harness: every contender runs in the same process, rounds are interleaved (the order
+ * rotates each round), and the figure reported is the median per-operation time of each contender plus its ratio
+ * to a baseline measured in the same run. Absolute times on a shared machine are noise; ratios are the figure.
+ */
+import { cpus, totalmem } from 'node:os';
+
+export interface Contender {
+  readonly name: string;
+  /** One operation; `i` is the operation's index in the round (use it to pick keys). */
+  readonly op: (i: number) => unknown;
+}
+
+export interface CompareOptions {
+  /** Rounds per contender (median taken over them). Default 15. */
+  readonly rounds?: number;
+  /** Operations per round. Default 20 000. */
+  readonly ops?: number;
+  /** Untimed warm-up operations per contender. Default: ops. */
+  readonly warmup?: number;
+  /** Name of the contender the ratios are taken against. Default: the first. */
+  readonly baseline?: string;
+}
+
+export interface ComparisonResult {
+  readonly title: string;
+  /** Median ns per operation, by contender name. */
+  readonly medians: Record<string, number>;
+  /** median / baseline median, by contender name. */
+  readonly ratios: Record<string, number>;
+  readonly baseline: string;
+}
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  return `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function runRound(c: Contender, ops: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ops; i++) {
+    const r = c.op(i);
+    if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') await r;
+  }
+  return Number(process.hrtime.bigint() - start) / ops;
+}
+
+export async function compare(
+  title: string,
+  contenders: readonly Contender[],
+  options: CompareOptions = {},
+): Promise<ComparisonResult> {
+  const rounds = options.rounds ?? 15;
+  const ops = options.ops ?? 20_000;
+  const baseline = options.baseline ?? contenders[0]!.name;
+  for (const c of contenders) await runRound(c, options.warmup ?? ops);
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[(r + k) % contenders.length]!;
+      samples.get(c.name)!.push(await runRound(c, ops));
+    }
+  }
+  const medians: Record<string, number> = {};
+  for (const [name, s] of samples) medians[name] = median(s);
+  const ratios: Record<string, number> = {};
+  for (const name of Object.keys(medians)) ratios[name] = medians[name]! / medians[baseline]!;
+  printTable(title, medians, ratios, baseline, rounds, ops);
+  return { title, medians, ratios, baseline };
+}
+
+function printTable(
+  title: string,
+  medians: Record<string, number>,
+  ratios: Record<string, number>,
+  baseline: string,
+  rounds: number,
+  ops: number,
+): void {
+  console.log(`\n## ${title}\n(${rounds} interleaved rounds × ${ops} ops; median ns/op; ratio vs ${baseline})\n`);
+  console.log('| contender | median ns/op | ratio |');
+  console.log('| --- | ---: | ---: |');
+  for (const name of Object.keys(medians)) {
+    console.log(`| ${name} | ${medians[name]!.toFixed(0)} | ${ratios[name]!.toFixed(2)} |`);
+  }
+}
+
+/** Prints a target check line: `ratio <= limit`. Returns whether it held. */
+export function target(label: string, ratio: number, limit: number): boolean {
+  const ok = ratio <= limit;
+  console.log(`${ok ? 'PASS' : 'MISS'} ${label}: ${ratio.toFixed(2)} (target <= ${limit})`);
+  return ok;
+}

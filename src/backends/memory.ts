@@ -1,0 +1,191 @@
+import { serialize } from 'node:v8';
+import type { Backend, BackendEntry, BackendGetOptions } from './contract.js';
+
+export interface MemoryBackendOptions {
+  /** Most entries held; the least recently used go first. Default 10 000. */
+  readonly maxEntries?: number;
+  /** Upper bound on the estimated size of the stored values (v8 serialization size). Default: no bound. */
+  readonly maxBytes?: number;
+  /** Most tag generations remembered; older ones are forgotten conservatively (see below). Default 100 000. */
+  readonly maxGenerations?: number;
+}
+
+interface Stored extends BackendEntry {
+  readonly bytes: number;
+}
+
+/**
+ * The default backend: an LRU map in this process. Values are kept by reference (no copy on a hit), so treat
+ * cached results as immutable.
+ *
+ * Generations come from one monotonic counter. The generation table is bounded: when a tag is forgotten, the
+ * `floor` rises to its generation and every tag not in the table reads as `floor`, so an entry recorded against a
+ * forgotten tag can only turn stale (a spurious miss), never fresh again.
+ */
+export class MemoryBackend implements Backend {
+  readonly maxEntries: number;
+  readonly maxBytes: number | undefined;
+  readonly maxGenerations: number;
+  #entries = new Map<string, Stored>();
+  #bytes = 0;
+  #gens = new Map<string, number>();
+  #clock = 0;
+  #floor = 0;
+  #sessionKeys = new Map<string, Set<string>>();
+  #sessionTags = new Map<string, Set<string>>();
+
+  constructor(options: MemoryBackendOptions = {}) {
+    this.maxEntries = positiveInteger(options.maxEntries ?? 10_000, 'maxEntries');
+    this.maxBytes = options.maxBytes === undefined ? undefined : positiveInteger(options.maxBytes, 'maxBytes');
+    this.maxGenerations = positiveInteger(options.maxGenerations ?? 100_000, 'maxGenerations');
+  }
+
+  /** Number of entries held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Estimated bytes held (only tracked when `maxBytes` is set). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Number of sessions with entries or tag generations held. */
+  get sessionCount(): number {
+    const ids = new Set([...this.#sessionKeys.keys(), ...this.#sessionTags.keys()]);
+    return ids.size;
+  }
+
+  get(key: string, options?: BackendGetOptions): BackendEntry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (options?.stale) return entry;
+    if ((entry.expiresAt !== 0 && entry.expiresAt <= Date.now()) || !this.#current(entry)) {
+      this.#remove(key, entry);
+      return undefined;
+    }
+    // Move to the most-recently-used end.
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  generations(tags: readonly string[]): readonly number[] {
+    const out = new Array<number>(tags.length);
+    for (let i = 0; i < tags.length; i++) out[i] = this.#gens.get(tags[i]!) ?? this.#floor;
+    return out;
+  }
+
+  set(key: string, entry: BackendEntry): boolean {
+    if (!this.#current(entry)) return false;
+    let bytes = 0;
+    if (this.maxBytes !== undefined) {
+      try {
+        bytes = serialize(entry.value).length + key.length;
+      } catch {
+        return false;
+      }
+      if (bytes > this.maxBytes) return false;
+    }
+    const previous = this.#entries.get(key);
+    if (previous) this.#remove(key, previous);
+    const stored: Stored = { ...entry, bytes };
+    this.#entries.set(key, stored);
+    this.#bytes += bytes;
+    if (entry.sessionId !== undefined) addTo(this.#sessionKeys, entry.sessionId, key);
+    this.#evict();
+    return true;
+  }
+
+  bump(tags: readonly string[], sessionId?: string): void {
+    for (const tag of tags) {
+      this.#gens.delete(tag);
+      this.#gens.set(tag, ++this.#clock);
+      if (sessionId !== undefined) addTo(this.#sessionTags, sessionId, tag);
+    }
+    while (this.#gens.size > this.maxGenerations) {
+      const [oldest, gen] = this.#gens.entries().next().value as [string, number];
+      this.#gens.delete(oldest);
+      if (gen > this.#floor) this.#floor = gen;
+    }
+  }
+
+  delete(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry) this.#remove(key, entry);
+  }
+
+  clearSession(sessionId: string): void {
+    const keys = this.#sessionKeys.get(sessionId);
+    if (keys) {
+      for (const key of keys) {
+        const entry = this.#entries.get(key);
+        if (entry) {
+          this.#entries.delete(key);
+          this.#bytes -= entry.bytes;
+        }
+      }
+      this.#sessionKeys.delete(sessionId);
+    }
+    const tags = this.#sessionTags.get(sessionId);
+    if (tags) {
+      for (const tag of tags) this.#gens.delete(tag);
+      this.#sessionTags.delete(sessionId);
+    }
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#sessionKeys.clear();
+    this.#sessionTags.clear();
+    this.#gens.clear();
+    this.#bytes = 0;
+    // Every generation recorded before the clear now differs from what tags read: nothing in flight can land.
+    this.#floor = ++this.#clock;
+  }
+
+  async close(): Promise<void> {
+    this.clear();
+  }
+
+  #current(entry: BackendEntry): boolean {
+    const { tags, gens } = entry;
+    for (let i = 0; i < tags.length; i++) {
+      if ((this.#gens.get(tags[i]!) ?? this.#floor) !== gens[i]) return false;
+    }
+    return true;
+  }
+
+  #remove(key: string, entry: Stored): void {
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+    if (entry.sessionId !== undefined) {
+      const keys = this.#sessionKeys.get(entry.sessionId);
+      if (keys) {
+        keys.delete(key);
+        if (keys.size === 0) this.#sessionKeys.delete(entry.sessionId);
+      }
+    }
+  }
+
+  #evict(): void {
+    const maxBytes = this.maxBytes ?? Number.POSITIVE_INFINITY;
+    while (this.#entries.size > this.maxEntries || this.#bytes > maxBytes) {
+      const [key, entry] = this.#entries.entries().next().value as [string, Stored];
+      this.#remove(key, entry);
+    }
+  }
+}
+
+function addTo(index: Map<string, Set<string>>, id: string, member: string): void {
+  let set = index.get(id);
+  if (!set) index.set(id, (set = new Set()));
+  set.add(member);
+}
+
+function positiveInteger(value: number, option: string): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`MemoryBackend: option \`${option}\` must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

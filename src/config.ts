@@ -1,0 +1,63 @@
+import type { Backend } from './backends/contract.js';
+import { MemoryBackend } from './backends/memory.js';
+import { consoleLogger, type Logger } from './logger.js';
+
+export interface ConfigureOptions {
+  /** Default backend of tools that do not name one. */
+  readonly backend?: Backend;
+  /** Where warnings go. Default: `console.warn`. */
+  readonly logger?: Logger;
+  /** Prefix of every key and resource tag, so several applications can share one Redis or SQLite file. */
+  readonly namespace?: string;
+}
+
+/** Process-wide defaults. `version` changes on every `configure`, so tools can cache what they derive from it. */
+export interface Defaults {
+  readonly backend: Backend;
+  readonly logger: Logger;
+  readonly namespace: string;
+  readonly version: number;
+}
+
+let defaults: Defaults = { backend: new MemoryBackend(), logger: consoleLogger, namespace: '', version: 0 };
+
+/** Every backend a tool of this process stored into, so a write tool reaches reads wherever they live. */
+const backendsInUse = new Set<Backend>();
+
+export function configure(options: ConfigureOptions): void {
+  if (options.namespace !== undefined && typeof options.namespace !== 'string') {
+    throw new TypeError('configure: option `namespace` must be a string');
+  }
+  if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {
+    throw new TypeError('configure: option `logger` must have a warn(message) method');
+  }
+  if (options.backend !== undefined && typeof options.backend?.get !== 'function') {
+    throw new TypeError('configure: option `backend` must implement the Backend interface');
+  }
+  defaults = {
+    backend: options.backend ?? defaults.backend,
+    logger: options.logger ?? defaults.logger,
+    namespace: options.namespace ?? defaults.namespace,
+    version: defaults.version + 1,
+  };
+}
+
+export function getDefaults(): Defaults {
+  return defaults;
+}
+
+export function registerBackend(backend: Backend): void {
+  backendsInUse.add(backend);
+}
+
+/** The backends an invalidation must reach: every one in use, and the default one. */
+export function backendsToInvalidate(): Backend[] {
+  const all = new Set(backendsInUse);
+  all.add(defaults.backend);
+  return [...all];
+}
+
+/** Forget a backend (it was closed). */
+export function unregisterBackend(backend: Backend): void {
+  backendsInUse.delete(backend);
+}

@@ -1,0 +1,23 @@
+export type { Backend, BackendEntry, BackendGetOptions, MaybePromise } from './backends/contract.js';
+export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.js';
+export { type ConfigureOptions, configure } from './config.js';
+export { canonicalEncode, NotCanonicalisableError } from './key/index.js';
+export type { Logger } from './logger.js';
+export { AgentLoopDetectedError } from './loop/errors.js';
+export type { LoopDetection, LoopKind, LoopMode } from './loop/types.js';
+export type { CounterValues, Metrics, MetricsSnapshot } from './metrics/counters.js';
+export { getMetrics, resetMetrics } from './metrics/global.js';
+export { AgentCacheSessionEndedError } from './session/errors.js';
+export type { AgentCacheSessionOptions, OnLoop } from './session/options.js';
+export { AgentCacheSession } from './session/session.js';
+export { AgentCache } from './tool/agent-cache.js';
+export { AgentCacheInvalidator } from './tool/agent-cache-invalidator.js';
+export { invalidateResource } from './tool/invalidate.js';
+export type { AgentCacheInvalidatorOptions, AgentCacheOptions, ResourceOption, Scope } from './tool/options.js';
+export type { Ttl } from './tool/ttl.js';
+export type {
+  CachedTool,
+  InvalidatingTool,
+  ReadToolWrapper,
+  WriteToolWrapper,
+} from './tool/wrap.js';

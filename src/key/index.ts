@@ -1,0 +1,4 @@
+export { canonicalEncode } from './canonical.js';
+export { NotCanonicalisableError } from './errors.js';
+export { sha256Base64Url, sha256Hex } from './hash.js';
+export { compactKey, MAX_RAW_KEY_LENGTH } from './compact.js';

@@ -1,0 +1,150 @@
+import type { Backend } from '../backends/contract.js';
+import { parseTtl, type Ttl } from './ttl.js';
+
+export type Scope = 'global' | 'session';
+
+/**
+ * A function of the tool's arguments. Declared through a method so that it is checked bivariantly: a callback
+ * typed `(userId: string) => …` is accepted for a tool whose arguments are only known at wrap time.
+ */
+type ArgsFn<R> = { fn(...args: unknown[]): R }['fn'];
+
+export type ResourceOption = string | readonly string[] | ArgsFn<string | readonly string[]>;
+
+export interface AgentCacheOptions {
+  /** Resource tags of the result; invalidating any of them makes the entry stale. */
+  readonly resource?: ResourceOption;
+  /** `'session'`: entries belong to the active session only. Default `'global'`. */
+  readonly scope?: Scope;
+  /** Lifetime of an entry. Default: no expiry (LRU-bounded). */
+  readonly ttl?: Ttl;
+  /** The tool's identity in keys, metrics and loop detection. Default: the function's (or method's) name. */
+  readonly name?: string;
+  /** The key material; default: all arguments. */
+  readonly key?: ArgsFn<unknown>;
+  /** Where entries live. Default: the configured backend. */
+  readonly backend?: Backend;
+  /** Results for which it returns false are returned but not stored. */
+  readonly shouldCache?: (result: unknown) => boolean;
+}
+
+export interface AgentCacheInvalidatorOptions {
+  /** The resources this write changes (required). */
+  readonly resource: ResourceOption;
+  /** `'global'` (default) reaches every session too; `'session'` only the active session. */
+  readonly scope?: Scope;
+  readonly name?: string;
+  /** Default: every backend a wrapped tool of this process uses. */
+  readonly backend?: Backend;
+}
+
+/** Validated read-tool options. */
+export interface ReadSpec {
+  readonly resources: ResourceResolver;
+  readonly scope: Scope;
+  readonly ttl: number | undefined;
+  readonly key: ArgsFn<unknown> | undefined;
+  readonly backend: Backend | undefined;
+  readonly shouldCache: ((result: unknown) => boolean) | undefined;
+}
+
+export interface WriteSpec {
+  readonly resources: ResourceResolver;
+  readonly scope: Scope;
+  readonly backend: Backend | undefined;
+}
+
+/** Resolves resource names for one call's arguments (validated, deduplicated). */
+export type ResourceResolver = (thisArg: unknown, args: readonly unknown[]) => readonly string[];
+
+export function readSpec(options: AgentCacheOptions): ReadSpec {
+  const owner = 'AgentCache';
+  checkObject(options, owner);
+  checkName(options.name, owner);
+  checkFunction(options.key, owner, 'key');
+  checkFunction(options.shouldCache, owner, 'shouldCache');
+  checkBackend(options.backend, owner);
+  return {
+    resources: resourceResolver(options.resource, owner, false),
+    scope: checkScope(options.scope, owner),
+    ttl: parseTtl(options.ttl, owner),
+    key: options.key,
+    backend: options.backend,
+    shouldCache: options.shouldCache,
+  };
+}
+
+export function writeSpec(options: AgentCacheInvalidatorOptions): WriteSpec {
+  const owner = 'AgentCacheInvalidator';
+  checkObject(options, owner);
+  checkName(options.name, owner);
+  checkBackend(options.backend, owner);
+  return {
+    resources: resourceResolver(options.resource, owner, true),
+    scope: checkScope(options.scope, owner),
+    backend: options.backend,
+  };
+}
+
+export function checkScope(scope: unknown, owner: string): Scope {
+  if (scope === undefined) return 'global';
+  if (scope === 'global' || scope === 'session') return scope;
+  throw new TypeError(`${owner}: option \`scope\` must be 'global' or 'session', got ${JSON.stringify(scope)}`);
+}
+
+/** The resource names of a `resource` option value, validated. */
+export function resourceNames(value: unknown, owner: string): readonly string[] {
+  if (typeof value === 'string') {
+    if (value !== '') return [value];
+  } else if (Array.isArray(value) && value.every((r) => typeof r === 'string' && r !== '')) {
+    return value.length > 1 ? [...new Set<string>(value)] : (value as string[]);
+  }
+  throw new TypeError(
+    `${owner}: option \`resource\` must be a non-empty string, an array of them, or a function returning one; got ${describe(value)}`,
+  );
+}
+
+function resourceResolver(option: ResourceOption | undefined, owner: string, required: boolean): ResourceResolver {
+  if (option === undefined) {
+    if (required) throw new TypeError(`${owner}: option \`resource\` is required`);
+    return () => [];
+  }
+  if (typeof option === 'function') {
+    return (thisArg, args) => resourceNames(option.apply(thisArg, args as unknown[]), owner);
+  }
+  const names = resourceNames(option, owner);
+  return () => names;
+}
+
+function checkObject(options: unknown, owner: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
+  }
+}
+
+function checkName(name: unknown, owner: string): void {
+  if (name !== undefined && (typeof name !== 'string' || name === '')) {
+    throw new TypeError(`${owner}: option \`name\` must be a non-empty string, got ${describe(name)}`);
+  }
+}
+
+function checkFunction(value: unknown, owner: string, option: string): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`${owner}: option \`${option}\` must be a function, got ${describe(value)}`);
+  }
+}
+
+function checkBackend(backend: unknown, owner: string): void {
+  if (backend !== undefined && typeof (backend as { get?: unknown } | null)?.get !== 'function') {
+    throw new TypeError(`${owner}: option \`backend\` must implement the Backend interface`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,344 @@
+import { type Backend, type BackendEntry, isPromiseLike } from '../backends/contract.js';
+import { type Defaults, getDefaults, registerBackend } from '../config.js';
+import { canonicalEncode } from '../key/canonical.js';
+import { compactKey } from '../key/compact.js';
+import type { Counters } from '../metrics/counters.js';
+import { globalMetrics } from '../metrics/global.js';
+import { contextStorage } from '../session/context.js';
+import type { AgentCacheSession } from '../session/session.js';
+import { loopGate, trackOutcome } from './loop-gate.js';
+import type { ReadSpec } from './options.js';
+import { resourceTag, sessionResourceTag, toolKeyPrefix, toolTag } from './tags.js';
+import type { AnyFunction } from './wrap.js';
+
+interface InFlight {
+  readonly promise: Promise<unknown>;
+  /** Generations of the entry's tags when the execution started: a later caller joins only while they hold. */
+  readonly gens: readonly number[];
+  readonly backend: Backend;
+  /** Set by invalidate()/clear(): the result is still returned to its callers, but not stored. */
+  cancelled: boolean;
+}
+
+/**
+ * The read path of one cached tool: key, lookup, single flight, store. A hit is one AsyncLocalStorage read, one
+ * canonical encoding, one backend lookup and two counter increments; everything else is on the miss path.
+ */
+export class ReadTool {
+  readonly name: string;
+  readonly #spec: ReadSpec;
+  readonly #fn: AnyFunction;
+  readonly #counters: Counters;
+  readonly #inflight = new Map<string, InFlight>();
+  /** Backends this tool stored into, so clear() reaches them. */
+  readonly #backends = new Set<Backend>();
+  #version = -1;
+  #namespace = '';
+  #keyPrefix = '';
+  #toolTag = '';
+  #warnedBypass = false;
+  #warnedBackend = false;
+
+  constructor(name: string, spec: ReadSpec, fn: AnyFunction) {
+    this.name = name;
+    this.#spec = spec;
+    this.#fn = fn;
+    this.#counters = globalMetrics.tool(name);
+    if (spec.backend) registerBackend(spec.backend);
+  }
+
+  call(thisArg: unknown, args: unknown[]): Promise<unknown> {
+    const frame = contextStorage.getStore();
+    const defaults = getDefaults();
+    if (defaults.version !== this.#version) this.#refresh(defaults);
+    const session = frame?.session;
+    const spec = this.#spec;
+    const scoped = spec.scope === 'session';
+    const depth = frame === undefined ? 0 : frame.depth;
+    if (scoped && (session === undefined || session.ended)) return this.#bypass(thisArg, args, session, depth);
+
+    let material: string;
+    try {
+      material = canonicalEncode(spec.key === undefined ? args : spec.key.apply(thisArg, args));
+    } catch (error) {
+      this.#warnBypass(error, session);
+      return this.#bypass(thisArg, args, session, depth);
+    }
+    const key = this.#keyPrefix + (scoped ? session!.keyPart : 'g') + compactKey(material);
+    const backend = spec.backend ?? (scoped ? session!.backend : undefined) ?? defaults.backend;
+    if (session?.loop !== undefined) return this.#gated(thisArg, args, key, backend, session, depth);
+    return this.#lookup(thisArg, args, key, backend, session, depth);
+  }
+
+  /** Drops the entry for these arguments in the current scope (and keeps an in-flight result from landing). */
+  async invalidate(thisArg: unknown, args: unknown[]): Promise<void> {
+    const session = contextStorage.getStore()?.session;
+    const defaults = getDefaults();
+    if (defaults.version !== this.#version) this.#refresh(defaults);
+    const scoped = this.#spec.scope === 'session';
+    if (scoped && session === undefined) return;
+    let material: string;
+    try {
+      material = canonicalEncode(this.#spec.key === undefined ? args : this.#spec.key.apply(thisArg, args));
+    } catch {
+      return; // such arguments are never cached
+    }
+    const key = this.#keyPrefix + (scoped ? session!.keyPart : 'g') + compactKey(material);
+    const flight = this.#inflight.get(key);
+    if (flight) {
+      flight.cancelled = true;
+      this.#inflight.delete(key);
+    }
+    const backend = this.#spec.backend ?? (scoped ? session!.backend : undefined) ?? defaults.backend;
+    try {
+      await backend.delete(key);
+    } catch (error) {
+      this.#backendFailed(error, session);
+    }
+  }
+
+  /** Drops every entry of this tool in every scope: its tool tag moves on, so no old entry is served again. */
+  async clear(): Promise<void> {
+    for (const flight of this.#inflight.values()) flight.cancelled = true;
+    this.#inflight.clear();
+    const defaults = getDefaults();
+    if (defaults.version !== this.#version) this.#refresh(defaults);
+    const backends = new Set(this.#backends);
+    backends.add(this.#spec.backend ?? defaults.backend);
+    await Promise.all(
+      [...backends].map(async (backend) => {
+        try {
+          await backend.bump([this.#toolTag]);
+        } catch (error) {
+          this.#backendFailed(error, undefined);
+        }
+      }),
+    );
+  }
+
+  #refresh(defaults: Defaults): void {
+    this.#version = defaults.version;
+    this.#namespace = defaults.namespace;
+    this.#keyPrefix = toolKeyPrefix(defaults.namespace, this.name);
+    this.#toolTag = toolTag(defaults.namespace, this.name);
+  }
+
+  #lookup(
+    thisArg: unknown,
+    args: unknown[],
+    key: string,
+    backend: Backend,
+    session: AgentCacheSession | undefined,
+    depth: number,
+  ): Promise<unknown> {
+    let found: BackendEntry | undefined | Promise<BackendEntry | undefined>;
+    try {
+      found = backend.get(key);
+    } catch (error) {
+      this.#backendFailed(error, session);
+      return this.#execute(thisArg, args, session, depth);
+    }
+    if (found === undefined) return this.#miss(thisArg, args, key, backend, session, depth);
+    if (isPromiseLike(found)) {
+      return found.then(
+        (entry) =>
+          entry === undefined ? this.#miss(thisArg, args, key, backend, session, depth) : this.#hit(entry, session),
+        (error: unknown) => {
+          this.#backendFailed(error, session);
+          return this.#execute(thisArg, args, session, depth);
+        },
+      );
+    }
+    this.#counters.hits++;
+    if (session !== undefined) session.metrics.tool(this.name).hits++;
+    return Promise.resolve(found.value);
+  }
+
+  #hit(entry: BackendEntry, session: AgentCacheSession | undefined): unknown {
+    this.#counters.hits++;
+    if (session !== undefined) session.metrics.tool(this.name).hits++;
+    return entry.value;
+  }
+
+  async #miss(
+    thisArg: unknown,
+    args: unknown[],
+    key: string,
+    backend: Backend,
+    session: AgentCacheSession | undefined,
+    depth: number,
+  ): Promise<unknown> {
+    let tags: readonly string[];
+    try {
+      tags = this.#tagsFor(thisArg, args, session);
+    } catch (error) {
+      this.#warnBypass(error, session);
+      this.#count('bypassed', session);
+      return this.#execute(thisArg, args, session, depth);
+    }
+    // Registered before generations are read, so a write that starts now already reaches this backend.
+    registerBackend(backend);
+    let gens: readonly number[];
+    try {
+      const pending = backend.generations(tags);
+      gens = isPromiseLike(pending) ? await pending : pending;
+    } catch (error) {
+      this.#backendFailed(error, session);
+      return this.#execute(thisArg, args, session, depth);
+    }
+    const flight = this.#inflight.get(key);
+    if (flight !== undefined && flight.backend === backend && sameGenerations(flight.gens, gens)) {
+      this.#count('hits', session);
+      this.#count('coalesced', session);
+      return flight.promise;
+    }
+    this.#count('misses', session);
+    const record: InFlight = { promise: this.#execute(thisArg, args, session, depth), gens, backend, cancelled: false };
+    this.#inflight.set(key, record);
+    let value: unknown;
+    try {
+      value = await record.promise;
+    } finally {
+      if (this.#inflight.get(key) === record) this.#inflight.delete(key);
+    }
+    if (!record.cancelled) await this.#store(key, value, tags, gens, backend, session);
+    return value;
+  }
+
+  async #store(
+    key: string,
+    value: unknown,
+    tags: readonly string[],
+    gens: readonly number[],
+    backend: Backend,
+    session: AgentCacheSession | undefined,
+  ): Promise<void> {
+    const spec = this.#spec;
+    const scoped = spec.scope === 'session';
+    if (scoped && session!.ended) return;
+    if (spec.shouldCache !== undefined) {
+      try {
+        if (!spec.shouldCache(value)) return;
+      } catch (error) {
+        (session?.logger ?? getDefaults().logger).warn(`agent-cache: shouldCache of ${this.name} threw`, error);
+        return;
+      }
+    }
+    this.#backends.add(backend);
+    if (scoped) session!.track(backend);
+    const entry: BackendEntry = {
+      value,
+      expiresAt: spec.ttl === undefined ? 0 : Date.now() + spec.ttl,
+      tags,
+      gens,
+      sessionId: scoped ? session!.sessionId : undefined,
+    };
+    try {
+      const stored = backend.set(key, entry);
+      if (isPromiseLike(stored)) await stored;
+      // The session ended while we were writing: do not leave its entry behind.
+      if (scoped && session!.ended) await backend.delete(key);
+    } catch (error) {
+      this.#backendFailed(error, session);
+    }
+  }
+
+  #gated(
+    thisArg: unknown,
+    args: unknown[],
+    key: string | undefined,
+    backend: Backend | undefined,
+    session: AgentCacheSession,
+    depth: number,
+  ): Promise<unknown> {
+    let resources: readonly string[] = [];
+    try {
+      resources = this.#spec.resources(thisArg, args);
+    } catch {
+      // The miss path reports it; loop detection just cannot reset on invalidation for this call.
+    }
+    const verdict = loopGate(session, this.name, key, false, resources, args, depth + 1, this.#counters);
+    if (verdict instanceof Error) return Promise.reject(verdict);
+    if (verdict === 'short_circuit') return shortCircuit(key, backend);
+    const result =
+      key === undefined || backend === undefined
+        ? this.#execute(thisArg, args, session, depth)
+        : this.#lookup(thisArg, args, key, backend, session, depth);
+    return trackOutcome(session, this.name, result);
+  }
+
+  /** Runs the call uncached (counted in `bypassed`), still under loop detection when the session has it. */
+  #bypass(thisArg: unknown, args: unknown[], session: AgentCacheSession | undefined, depth: number): Promise<unknown> {
+    this.#count('bypassed', session);
+    if (session?.loop !== undefined && !session.ended) {
+      return this.#gated(thisArg, args, undefined, undefined, session, depth);
+    }
+    return this.#execute(thisArg, args, session, depth);
+  }
+
+  /** Runs the function; inside a loop-detecting session, one level deeper in the async context. */
+  #execute(thisArg: unknown, args: unknown[], session: AgentCacheSession | undefined, depth: number): Promise<unknown> {
+    let result: Promise<unknown>;
+    try {
+      const value =
+        session?.loop === undefined
+          ? this.#fn.apply(thisArg, args)
+          : contextStorage.run({ session, depth: depth + 1 }, () => this.#fn.apply(thisArg, args));
+      result = Promise.resolve(value);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    return result.catch((error: unknown) => {
+      this.#count('errors', session);
+      throw error;
+    });
+  }
+
+  #tagsFor(thisArg: unknown, args: unknown[], session: AgentCacheSession | undefined): string[] {
+    const names = this.#spec.resources(thisArg, args);
+    const ns = this.#namespace;
+    const tags = [this.#toolTag];
+    for (const r of names) tags.push(resourceTag(ns, r));
+    if (this.#spec.scope === 'session') for (const r of names) tags.push(sessionResourceTag(ns, session!.keyPart, r));
+    return tags;
+  }
+
+  #count(counter: 'hits' | 'misses' | 'coalesced' | 'bypassed' | 'errors' | 'backendErrors', session?: AgentCacheSession): void {
+    this.#counters[counter]++;
+    if (session !== undefined) session.metrics.tool(this.name)[counter]++;
+  }
+
+  #warnBypass(error: unknown, session: AgentCacheSession | undefined): void {
+    if (this.#warnedBypass) return;
+    this.#warnedBypass = true;
+    (session?.logger ?? getDefaults().logger).warn(
+      `agent-cache: ${this.name} runs uncached for arguments with no canonical form (${(error as Error)?.message ?? String(error)}); warned once per tool`,
+    );
+  }
+
+  #backendFailed(error: unknown, session: AgentCacheSession | undefined): void {
+    this.#count('backendErrors', session);
+    if (this.#warnedBackend) return;
+    this.#warnedBackend = true;
+    (session?.logger ?? getDefaults().logger).warn(
+      `agent-cache: backend failed for ${this.name}; calls run uncached while it fails (warned once per tool)`,
+      error,
+    );
+  }
+}
+
+function sameGenerations(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The stored value for the call, fresh or expired, else undefined; the tool does not run. */
+async function shortCircuit(key: string | undefined, backend: Backend | undefined): Promise<unknown> {
+  if (key === undefined || backend === undefined) return undefined;
+  try {
+    return (await backend.get(key, { stale: true }))?.value;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Backend } from '../backends/contract.js';
+import { backendsToInvalidate, getDefaults } from '../config.js';
+import { canonicalEncode } from '../key/canonical.js';
+import { compactKey } from '../key/compact.js';
+import type { Counters } from '../metrics/counters.js';
+import { globalMetrics } from '../metrics/global.js';
+import { contextStorage } from '../session/context.js';
+import type { AgentCacheSession } from '../session/session.js';
+import { bumpAll, invalidationTags } from './invalidate.js';
+import { loopGate, trackOutcome } from './loop-gate.js';
+import type { WriteSpec } from './options.js';
+import { toolKeyPrefix } from './tags.js';
+import type { AnyFunction } from './wrap.js';
+
+/**
+ * The write path of one invalidating tool: its resources are invalidated before the mutation runs and again when
+ * it settles (also when it throws), so a read that overlapped the mutation can neither be stored nor joined.
+ */
+export class WriteTool {
+  readonly name: string;
+  readonly #spec: WriteSpec;
+  readonly #fn: AnyFunction;
+  readonly #counters: Counters;
+  #warned = false;
+
+  constructor(name: string, spec: WriteSpec, fn: AnyFunction) {
+    this.name = name;
+    this.#spec = spec;
+    this.#fn = fn;
+    this.#counters = globalMetrics.tool(name);
+  }
+
+  call(thisArg: unknown, args: unknown[]): Promise<unknown> {
+    const frame = contextStorage.getStore();
+    const session = frame?.session;
+    const depth = frame === undefined ? 0 : frame.depth;
+    const scoped = this.#spec.scope === 'session';
+    let resources: readonly string[] | undefined;
+    try {
+      resources = this.#spec.resources(thisArg, args);
+    } catch (error) {
+      this.#warn(error, session);
+    }
+    if (resources === undefined || (scoped && session === undefined)) {
+      // Nothing we can invalidate: run the mutation as is.
+      this.#count('bypassed', session);
+      return this.#guarded(thisArg, args, session, depth, []);
+    }
+    this.#count('invalidations', session);
+    return this.#guarded(thisArg, args, session, depth, resources);
+  }
+
+  #guarded(
+    thisArg: unknown,
+    args: unknown[],
+    session: AgentCacheSession | undefined,
+    depth: number,
+    resources: readonly string[],
+  ): Promise<unknown> {
+    if (session?.loop === undefined || session.ended) return this.#run(thisArg, args, session, depth, resources);
+    let key: string | undefined;
+    try {
+      key = toolKeyPrefix(getDefaults().namespace, this.name) + compactKey(canonicalEncode(args));
+    } catch {
+      key = undefined; // still counts toward depth and retry storms
+    }
+    const verdict = loopGate(session, this.name, key, true, resources, args, depth + 1, this.#counters);
+    if (verdict instanceof Error) return Promise.reject(verdict);
+    // A write has no stored value: short-circuiting it means not running it.
+    if (verdict === 'short_circuit') return Promise.resolve(undefined);
+    return trackOutcome(session, this.name, this.#run(thisArg, args, session, depth, resources));
+  }
+
+  async #run(
+    thisArg: unknown,
+    args: unknown[],
+    session: AgentCacheSession | undefined,
+    depth: number,
+    resources: readonly string[],
+  ): Promise<unknown> {
+    const scoped = this.#spec.scope === 'session';
+    const tags = resources.length === 0 ? [] : invalidationTags(resources, this.#spec.scope, session);
+    const backends: readonly Backend[] = this.#spec.backend ? [this.#spec.backend] : backendsToInvalidate();
+    if (tags.length > 0) {
+      session?.loop?.invalidated(resources);
+      await bumpAll(tags, backends, session, scoped, this.#counters);
+    }
+    try {
+      return await (session?.loop === undefined
+        ? this.#fn.apply(thisArg, args)
+        : contextStorage.run({ session, depth: depth + 1 }, () => this.#fn.apply(thisArg, args)));
+    } catch (error) {
+      this.#count('errors', session);
+      throw error;
+    } finally {
+      // Again when the mutation settles: a read that started during it must not be stored or joined.
+      if (tags.length > 0) await bumpAll(tags, backends, session, scoped, this.#counters);
+    }
+  }
+
+  #count(counter: 'invalidations' | 'bypassed' | 'errors', session: AgentCacheSession | undefined): void {
+    this.#counters[counter]++;
+    if (session !== undefined) session.metrics.tool(this.name)[counter]++;
+  }
+
+  #warn(error: unknown, session: AgentCacheSession | undefined): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    (session?.logger ?? getDefaults().logger).warn(
+      `agent-cache: the resource function of ${this.name} threw; the write runs without invalidating (warned once)`,
+      error,
+    );
+  }
+}
