@@ -12,6 +12,8 @@ export interface MemoryBackendOptions {
 
 interface Stored extends BackendEntry {
   readonly bytes: number;
+  /** Value of the backend's use counter when the entry was last moved to the recent end. */
+  touched: number;
 }
 
 /**
@@ -30,6 +32,7 @@ export class MemoryBackend implements Backend {
   #bytes = 0;
   #gens = new Map<string, number>();
   #clock = 0;
+  #ticks = 0;
   #floor = 0;
   #sessionKeys = new Map<string, Set<string>>();
   #sessionTags = new Map<string, Set<string>>();
@@ -64,9 +67,14 @@ export class MemoryBackend implements Backend {
       this.#remove(key, entry);
       return undefined;
     }
-    // Move to the most-recently-used end.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    // Move to the most-recently-used end, unless it is already among the most recent half: an approximate LRU
+    // that spares hot entries two map operations per hit.
+    const tick = ++this.#ticks;
+    if (tick - entry.touched > this.maxEntries >> 1) {
+      entry.touched = tick;
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
     return entry;
   }
 
@@ -89,7 +97,7 @@ export class MemoryBackend implements Backend {
     }
     const previous = this.#entries.get(key);
     if (previous) this.#remove(key, previous);
-    const stored: Stored = { ...entry, bytes };
+    const stored: Stored = { ...entry, bytes, touched: ++this.#ticks };
     this.#entries.set(key, stored);
     this.#bytes += bytes;
     if (entry.sessionId !== undefined) addTo(this.#sessionKeys, entry.sessionId, key);

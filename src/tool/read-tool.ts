@@ -1,6 +1,6 @@
 import { type Backend, type BackendEntry, isPromiseLike } from '../backends/contract.js';
 import { type Defaults, getDefaults, registerBackend } from '../config.js';
-import { canonicalEncode } from '../key/canonical.js';
+import { encodeArguments, KeyMemo } from '../key/memo.js';
 import { compactKey } from '../key/compact.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
@@ -30,6 +30,7 @@ export class ReadTool {
   readonly #fn: AnyFunction;
   readonly #counters: Counters;
   readonly #inflight = new Map<string, InFlight>();
+  readonly #keys = new KeyMemo();
   /** Backends this tool stored into, so clear() reaches them. */
   readonly #backends = new Set<Backend>();
   #version = -1;
@@ -57,14 +58,14 @@ export class ReadTool {
     const depth = frame === undefined ? 0 : frame.depth;
     if (scoped && (session === undefined || session.ended)) return this.#bypass(thisArg, args, session, depth);
 
-    let material: string;
+    let key: string;
     try {
-      material = canonicalEncode(spec.key === undefined ? args : spec.key.apply(thisArg, args));
+      const material = spec.key === undefined ? args : spec.key.apply(thisArg, args);
+      key = this.#keys.key(material, this.#keyPrefix, scoped ? session!.keyPart : 'g');
     } catch (error) {
       this.#warnBypass(error, session);
       return this.#bypass(thisArg, args, session, depth);
     }
-    const key = this.#keyPrefix + (scoped ? session!.keyPart : 'g') + compactKey(material);
     const backend = spec.backend ?? (scoped ? session!.backend : undefined) ?? defaults.backend;
     if (session?.loop !== undefined) return this.#gated(thisArg, args, key, backend, session, depth);
     return this.#lookup(thisArg, args, key, backend, session, depth);
@@ -79,7 +80,7 @@ export class ReadTool {
     if (scoped && session === undefined) return;
     let material: string;
     try {
-      material = canonicalEncode(this.#spec.key === undefined ? args : this.#spec.key.apply(thisArg, args));
+      material = encodeArguments(this.#spec.key === undefined ? args : this.#spec.key.apply(thisArg, args));
     } catch {
       return; // such arguments are never cached
     }

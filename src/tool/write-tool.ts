@@ -1,7 +1,8 @@
 import type { Backend } from '../backends/contract.js';
 import { backendsToInvalidate, getDefaults } from '../config.js';
-import { canonicalEncode } from '../key/canonical.js';
+import { encodeArguments } from '../key/memo.js';
 import { compactKey } from '../key/compact.js';
+import { noteInvalidation } from '../loop/clock.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
 import { contextStorage } from '../session/context.js';
@@ -60,7 +61,7 @@ export class WriteTool {
     if (session?.loop === undefined || session.ended) return this.#run(thisArg, args, session, depth, resources);
     let key: string | undefined;
     try {
-      key = toolKeyPrefix(getDefaults().namespace, this.name) + compactKey(canonicalEncode(args));
+      key = toolKeyPrefix(getDefaults().namespace, this.name) + compactKey(encodeArguments(args));
     } catch {
       key = undefined; // still counts toward depth and retry storms
     }
@@ -82,7 +83,7 @@ export class WriteTool {
     const tags = resources.length === 0 ? [] : invalidationTags(resources, this.#spec.scope, session);
     const backends: readonly Backend[] = this.#spec.backend ? [this.#spec.backend] : backendsToInvalidate();
     if (tags.length > 0) {
-      session?.loop?.invalidated(resources);
+      noteInvalidation(resources, this.#spec.scope, session);
       await bumpAll(tags, backends, session, scoped, this.#counters);
     }
     try {

@@ -1,0 +1,77 @@
+/**
+ * The cost of an awaited cache hit (100 warm keys, object arguments), side by side in one process:
+ * agent-cache, p-memoize + lru-cache (key by JSON.stringify), async-cache-dedupe and cache-manager `wrap`.
+ * Target (issue 2): agent-cache / p-memoize+lru-cache <= 0.6.
+ */
+import { createCache as createDedupeCache } from 'async-cache-dedupe';
+import { createCache as createCacheManager } from 'cache-manager';
+import { LRUCache } from 'lru-cache';
+import pMemoize from 'p-memoize';
+import { AgentCache, AgentCacheSession } from '../src/index.js';
+import { compare, target } from './harness.js';
+
+interface Query {
+  userId: string;
+  page: number;
+  filters: { status: string; tags: string[] };
+}
+
+const KEYS = 100;
+const queries: Query[] = Array.from({ length: KEYS }, (_, i) => ({
+  userId: `user-${i}`,
+  page: i % 7,
+  filters: { status: i % 2 ? 'open' : 'closed', tags: ['billing', `t${i % 5}`] },
+}));
+
+async function fetchTickets(q: Query): Promise<{ userId: string; count: number }> {
+  return { userId: q.userId, count: q.page };
+}
+
+export async function main(): Promise<void> {
+  const agentCached = AgentCache({ resource: 'tickets' })(async function listTickets(q: Query) {
+    return fetchTickets(q);
+  });
+  const sessionCached = AgentCache({ resource: 'tickets', scope: 'session' })(async function listSessionTickets(
+    q: Query,
+  ) {
+    return fetchTickets(q);
+  });
+  const pMemoized = pMemoize(fetchTickets, {
+    cache: new LRUCache<string, { userId: string; count: number }>({ max: 10_000 }),
+    cacheKey: (args) => JSON.stringify(args),
+  });
+  const dedupe = createDedupeCache({ storage: { type: 'memory', options: { size: 10_000 } }, ttl: 3600 }).define(
+    'fetchTickets',
+    fetchTickets,
+  );
+  const manager = createCacheManager();
+  const managerWrap = (q: Query) => manager.wrap(JSON.stringify([q]), () => fetchTickets(q));
+
+  // Warm every key in every cache.
+  for (const q of queries) {
+    await agentCached(q);
+    await pMemoized(q);
+    await dedupe.fetchTickets(q);
+    await managerWrap(q);
+  }
+
+  const result = await compare('Awaited cache hit, 100 warm keys, object arguments', [
+    { name: 'p-memoize + lru-cache', op: (i) => pMemoized(queries[i % KEYS]!) },
+    { name: 'agent-cache', op: (i) => agentCached(queries[i % KEYS]!) },
+    { name: 'async-cache-dedupe', op: (i) => dedupe.fetchTickets(queries[i % KEYS]!) },
+    { name: 'cache-manager wrap', op: (i) => managerWrap(queries[i % KEYS]!) },
+  ]);
+  target('agent-cache / p-memoize+lru-cache', result.ratios['agent-cache']!, 0.6);
+
+  // The same hit inside a session (global-scope and session-scope tools), against the plain global hit.
+  const session = new AgentCacheSession({ sessionId: 'bench' });
+  await session.run(async () => {
+    for (const q of queries) await sessionCached(q);
+    await compare('Hit inside a session', [
+      { name: 'global tool, no session', op: (i) => agentCached(queries[i % KEYS]!) },
+      { name: 'global tool, in session', op: (i) => agentCached(queries[i % KEYS]!) },
+      { name: 'session-scoped tool', op: (i) => sessionCached(queries[i % KEYS]!) },
+    ]);
+  });
+  await session.end();
+}
