@@ -242,7 +242,7 @@ describe('AgentCache: read tools', () => {
 
   it('an asynchronous backend that rejects on store still returns the result', async () => {
     const backend = new MemoryBackend();
-    backend.set = () => Promise.reject(new Error('write failed'));
+    backend.set = (() => Promise.reject(new Error('write failed'))) as never;
     const tool = AgentCache({ backend })(async function rejectsOnStore() {
       return 42;
     });
