@@ -1,0 +1,49 @@
+/**
+ * Every ```ts block of the README runs as written: each is saved inside the package (so `import 'agent-cache'`
+ * resolves to this package through its own exports map) and run in a fresh Node process.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dir = `${root}test/.generated/readme/`;
+const readme = readFileSync(`${root}README.md`, 'utf8');
+const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+function run(file: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--conditions=agent-cache-src', '--import', 'tsx', file], {
+      cwd: root,
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('README examples', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('has examples', () => {
+    expect(blocks.length).toBeGreaterThan(5);
+  });
+
+  blocks.forEach((code, i) => {
+    const firstLine = code.split('\n').find((l) => l.trim() && !l.startsWith('import')) ?? '';
+    it(`block ${i + 1} runs: ${firstLine.slice(0, 60)}`, { timeout: 60_000 }, async () => {
+      mkdirSync(dir, { recursive: true });
+      const file = `${dir}block-${i + 1}.ts`;
+      writeFileSync(file, code.includes('export ') || code.includes('import ') ? code : `${code}\nexport {};\n`);
+      const { code: exit, output } = await run(file);
+      expect(exit, output).toBe(0);
+    });
+  });
+});
