@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -34,6 +35,32 @@ describe('README examples', () => {
 
   it('has examples', () => {
     expect(blocks.length).toBeGreaterThan(5);
+  });
+
+  it('every example type-checks in strict mode', { timeout: 60_000 }, () => {
+    mkdirSync(`${dir}types/`, { recursive: true });
+    const files = blocks.map((code, i) => {
+      const file = `${dir}types/block-${i + 1}.ts`;
+      writeFileSync(file, `${code}\nexport {};\n`);
+      return file;
+    });
+    const program = ts.createProgram(files, {
+      target: ts.ScriptTarget.ES2023,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+      lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts', 'lib.decorators.d.ts'],
+      baseUrl: root,
+      paths: { 'agent-cache': ['src/index.ts'], 'agent-cache/redis': ['src/backends/redis/index.ts'] },
+    });
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.file?.fileName.includes('/readme/types/'))
+      .map((d) => `${d.file?.fileName.split('/').pop()}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+    expect(problems).toEqual([]);
   });
 
   blocks.forEach((code, i) => {

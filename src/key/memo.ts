@@ -139,8 +139,12 @@ function hashOf(value: unknown, depth: number): number {
 function hashString(s: string): number {
   const n = s.length;
   if (n > MAX_STRING) return BAIL;
+  // Only the slot depends on this hash (equality is checked on the copy), so sampling is safe: the length, the
+  // first 8 and the last 16 characters, where identifiers differ.
   let h = 0x811c9dc5 ^ n;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  const head = n < 8 ? n : 8;
+  for (let i = 0; i < head; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = n - 16 > head ? n - 16 : head; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return (h ^ (h >>> 15)) >>> 1;
 }
 
