@@ -63,6 +63,15 @@ export async function main(): Promise<void> {
   ]);
   target('agent-cache / p-memoize+lru-cache', result.ratios['agent-cache']!, 0.6);
 
+  // Agents parse tool arguments from model output: equal values, new objects on every call. Nothing in
+  // agent-cache is keyed by object identity, so this must cost about the same.
+  const parsed = Array.from({ length: 20_000 }, (_, i) => JSON.parse(JSON.stringify(queries[i % KEYS])) as Query);
+  const fresh = await compare('Awaited cache hit, arguments freshly parsed on every call (JSON.parse)', [
+    { name: 'p-memoize + lru-cache', op: (i) => pMemoized(parsed[i]!) },
+    { name: 'agent-cache', op: (i) => agentCached(parsed[i]!) },
+  ]);
+  target('agent-cache / p-memoize+lru-cache, fresh argument objects', fresh.ratios['agent-cache']!, 0.6);
+
   // The same hit inside a session (global-scope and session-scope tools), against the plain global hit.
   const session = new AgentCacheSession({ sessionId: 'bench' });
   await session.run(async () => {
