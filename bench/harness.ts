@@ -88,7 +88,9 @@ function printTable(
   rounds: number,
   ops: number,
 ): void {
-  console.log(`\n## ${title}\n(${rounds} interleaved rounds × ${ops} ops; median ns/op; ratio vs ${baseline})\n`);
+  console.log(
+    `\n## ${title}\n(${rounds} interleaved rounds × ${ops} ops; median ns/op; ratio vs ${baseline})\n`,
+  );
   console.log('| contender | median ns/op | ratio |');
   console.log('| --- | ---: | ---: |');
   for (const name of Object.keys(medians)) {

@@ -31,19 +31,19 @@ export async function main(): Promise<void> {
   const agentCached = AgentCache({ resource: 'tickets' })(async function listTickets(q: Query) {
     return fetchTickets(q);
   });
-  const sessionCached = AgentCache({ resource: 'tickets', scope: 'session' })(async function listSessionTickets(
-    q: Query,
-  ) {
-    return fetchTickets(q);
-  });
+  const sessionCached = AgentCache({ resource: 'tickets', scope: 'session' })(
+    async function listSessionTickets(q: Query) {
+      return fetchTickets(q);
+    },
+  );
   const pMemoized = pMemoize(fetchTickets, {
     cache: new LRUCache<string, { userId: string; count: number }>({ max: 10_000 }),
     cacheKey: (args) => JSON.stringify(args),
   });
-  const dedupe = createDedupeCache({ storage: { type: 'memory', options: { size: 10_000 } }, ttl: 3600 }).define(
-    'fetchTickets',
-    fetchTickets,
-  );
+  const dedupe = createDedupeCache({
+    storage: { type: 'memory', options: { size: 10_000 } },
+    ttl: 3600,
+  }).define('fetchTickets', fetchTickets);
   const manager = createCacheManager();
   const managerWrap = (q: Query) => manager.wrap(JSON.stringify([q]), () => fetchTickets(q));
 
@@ -65,7 +65,10 @@ export async function main(): Promise<void> {
 
   // Agents parse tool arguments from model output: equal values, new objects on every call. Nothing in
   // agent-cache is keyed by object identity, so this must cost about the same.
-  const parsed = Array.from({ length: 20_000 }, (_, i) => JSON.parse(JSON.stringify(queries[i % KEYS])) as Query);
+  const parsed = Array.from(
+    { length: 20_000 },
+    (_, i) => JSON.parse(JSON.stringify(queries[i % KEYS])) as Query,
+  );
   const fresh = await compare('Awaited cache hit, arguments freshly parsed on every call (JSON.parse)', [
     { name: 'p-memoize + lru-cache', op: (i) => pMemoized(parsed[i]!) },
     { name: 'agent-cache', op: (i) => agentCached(parsed[i]!) },

@@ -12,7 +12,9 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
-console.log(`# agent-cache benchmarks\nmachine: ${machine()}\ncommand: npm run bench${filters.length ? ` -- ${filters.join(' ')}` : ''}`);
+console.log(
+  `# agent-cache benchmarks\nmachine: ${machine()}\ncommand: npm run bench${filters.length ? ` -- ${filters.join(' ')}` : ''}`,
+);
 for (const f of files) {
   console.log(`\n# ${f}`);
   const mod = (await import(pathToFileURL(`${dir}${f}`).href)) as { main?: () => Promise<void> };

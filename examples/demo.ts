@@ -23,9 +23,15 @@ interface Ticket {
 }
 const api = { calls: 0, latencyMs: 25 };
 const tickets = new Map<string, Ticket>([
-  ['T-100', { id: 'T-100', customerId: 'C-1', status: 'open', subject: 'Refund not received', tags: ['billing'] }],
+  [
+    'T-100',
+    { id: 'T-100', customerId: 'C-1', status: 'open', subject: 'Refund not received', tags: ['billing'] },
+  ],
   ['T-101', { id: 'T-101', customerId: 'C-2', status: 'open', subject: 'Cannot log in', tags: ['auth'] }],
-  ['T-102', { id: 'T-102', customerId: 'C-1', status: 'pending', subject: 'Invoice copy', tags: ['billing'] }],
+  [
+    'T-102',
+    { id: 'T-102', customerId: 'C-1', status: 'pending', subject: 'Invoice copy', tags: ['billing'] },
+  ],
 ]);
 async function helpdesk<T>(work: () => T): Promise<T> {
   api.calls++;
@@ -34,18 +40,20 @@ async function helpdesk<T>(work: () => T): Promise<T> {
 }
 
 // ── The agent's tools ────────────────────────────────────────────────────────────────────────────────────────
-const getTicket = AgentCache({ resource: (id) => `ticket:${id as string}`, ttl: '5m' })(async function getTicket(
-  id: string,
-) {
-  return helpdesk(() => tickets.get(id));
-});
+const getTicket = AgentCache({ resource: (id) => `ticket:${id as string}`, ttl: '5m' })(
+  async function getTicket(id: string) {
+    return helpdesk(() => tickets.get(id));
+  },
+);
 
 const searchTickets = AgentCache({ resource: 'tickets', ttl: '1m' })(async function searchTickets(query: {
   status: Ticket['status'];
   tag?: string;
 }) {
   return helpdesk(() =>
-    [...tickets.values()].filter((t) => t.status === query.status && (!query.tag || t.tags.includes(query.tag))),
+    [...tickets.values()].filter(
+      (t) => t.status === query.status && (!query.tag || t.tags.includes(query.tag)),
+    ),
   );
 });
 
@@ -80,7 +88,8 @@ async function runPlan(title: string, session: AgentCacheSession, plan: Step[]):
         await call();
         outcome = api.calls > before ? 'ran the tool' : 'served from cache';
       } catch (error) {
-        outcome = error instanceof AgentLoopDetectedError ? `stopped: ${error.kind}` : `failed: ${String(error)}`;
+        outcome =
+          error instanceof AgentLoopDetectedError ? `stopped: ${error.kind}` : `failed: ${String(error)}`;
       }
       const ms = (performance.now() - started).toFixed(1).padStart(5);
       console.log(`  ${label.padEnd(46)} ${ms} ms  ${outcome}`);
@@ -103,7 +112,10 @@ await runPlan('Agent run 1: triage billing tickets', new AgentCacheSession({ ses
   ['getCustomerNotes(C-1)', () => getCustomerNotes('C-1')],
   ['getTicket(T-100)  (re-read)', () => getTicket('T-100')],
   ['searchTickets({ tag: billing, status: open })', () => searchTickets({ tag: 'billing', status: 'open' })],
-  ['3 × getTicket(T-101) in parallel', () => Promise.all([getTicket('T-101'), getTicket('T-101'), getTicket('T-101')])],
+  [
+    '3 × getTicket(T-101) in parallel',
+    () => Promise.all([getTicket('T-101'), getTicket('T-101'), getTicket('T-101')]),
+  ],
   ['updateTicket(T-100, { status: pending })', () => updateTicket('T-100', { status: 'pending' })],
   ['getTicket(T-100)  (after the write: fresh)', () => getTicket('T-100')],
   ['searchTickets({ status: open, tag: billing })', () => searchTickets(billingOpen)],
@@ -126,7 +138,8 @@ await runPlan(
   stuck,
   Array.from({ length: 5 }, (_, i): Step => [`getTicket(T-102)  #${i + 1}`, () => getTicket('T-102')]),
 );
-for (const d of detections) console.log(`  detected: ${d.kind} of ${d.toolName}(${d.args.join(', ')}) × ${d.count}`);
+for (const d of detections)
+  console.log(`  detected: ${d.kind} of ${d.toolName}(${d.args.join(', ')}) × ${d.count}`);
 
 const total = getMetrics();
 const toolCalls = total.hits + total.misses + total.bypassed;

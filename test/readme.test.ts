@@ -59,7 +59,9 @@ describe('README examples', () => {
     const problems = ts
       .getPreEmitDiagnostics(program)
       .filter((d) => d.file?.fileName.includes('/readme/types/'))
-      .map((d) => `${d.file?.fileName.split('/').pop()}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+      .map(
+        (d) => `${d.file?.fileName.split('/').pop()}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
+      );
     expect(problems).toEqual([]);
   });
 
@@ -68,7 +70,10 @@ describe('README examples', () => {
     it(`block ${i + 1} runs: ${firstLine.slice(0, 60)}`, { timeout: 60_000 }, async () => {
       mkdirSync(dir, { recursive: true });
       const file = `${dir}block-${i + 1}.ts`;
-      writeFileSync(file, code.includes('export ') || code.includes('import ') ? code : `${code}\nexport {};\n`);
+      writeFileSync(
+        file,
+        code.includes('export ') || code.includes('import ') ? code : `${code}\nexport {};\n`,
+      );
       const { code: exit, output } = await run(file);
       expect(exit, output).toBe(0);
     });

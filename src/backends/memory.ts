@@ -39,7 +39,8 @@ export class MemoryBackend implements Backend {
 
   constructor(options: MemoryBackendOptions = {}) {
     this.maxEntries = positiveInteger(options.maxEntries ?? 10_000, 'maxEntries');
-    this.maxBytes = options.maxBytes === undefined ? undefined : positiveInteger(options.maxBytes, 'maxBytes');
+    this.maxBytes =
+      options.maxBytes === undefined ? undefined : positiveInteger(options.maxBytes, 'maxBytes');
     this.maxGenerations = positiveInteger(options.maxGenerations ?? 100_000, 'maxGenerations');
   }
 
@@ -186,14 +187,16 @@ export class MemoryBackend implements Backend {
 }
 
 function addTo(index: Map<string, Set<string>>, id: string, member: string): void {
-  let set = index.get(id);
-  if (!set) index.set(id, (set = new Set()));
-  set.add(member);
+  const set = index.get(id);
+  if (set) set.add(member);
+  else index.set(id, new Set([member]));
 }
 
 function positiveInteger(value: number, option: string): number {
   if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`MemoryBackend: option \`${option}\` must be a positive integer, got ${String(value)}`);
+    throw new TypeError(
+      `MemoryBackend: option \`${option}\` must be a positive integer, got ${String(value)}`,
+    );
   }
   return value;
 }

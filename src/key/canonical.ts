@@ -19,7 +19,8 @@ export function canonicalEncode(value: unknown): string {
     return encode(value, 0);
   } catch (error) {
     if (error instanceof NotCanonicalisableError) throw diagnose(value) ?? error;
-    if (error instanceof RangeError) throw diagnose(value) ?? new NotCanonicalisableError('$', 'a structure nested too deeply');
+    if (error instanceof RangeError)
+      throw diagnose(value) ?? new NotCanonicalisableError('$', 'a structure nested too deeply');
     throw error;
   }
 }
@@ -104,6 +105,7 @@ function sortKeys(keys: string[]): void {
   }
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be escaped
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
@@ -177,7 +179,8 @@ function diagnose(root: unknown): NotCanonicalisableError | undefined {
 
 /** Objects with no value to compare (promises, weak collections): why, or undefined for the others. */
 function opaqueReason(value: object): string | undefined {
-  if (value instanceof Promise || typeof (value as { then?: unknown }).then === 'function') return 'a promise';
+  if (value instanceof Promise || typeof (value as { then?: unknown }).then === 'function')
+    return 'a promise';
   if (value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
     return `a ${value.constructor.name} (it has no value to compare)`;
   }
@@ -210,6 +213,9 @@ function* children(value: object, path: string): Generator<[string, unknown]> {
     return;
   }
   for (const k of Object.keys(value)) {
-    yield [/^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, (value as Record<string, unknown>)[k]];
+    yield [
+      /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`,
+      (value as Record<string, unknown>)[k],
+    ];
   }
 }

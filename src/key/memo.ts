@@ -142,9 +142,9 @@ function hashString(s: string): number {
   // Only the slot depends on this hash (equality is checked on the copy), so sampling is safe: the length, the
   // first 8 and the last 16 characters, where identifiers differ.
   let h = 0x811c9dc5 ^ n;
-  const head = n < 8 ? n : 8;
+  const head = Math.min(n, 8);
   for (let i = 0; i < head; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  for (let i = n - 16 > head ? n - 16 : head; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = Math.max(n - 16, head); i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return (h ^ (h >>> 15)) >>> 1;
 }
 

@@ -89,8 +89,10 @@ export class MetricsRecorder {
 
   /** The counters of one tool; the same object for the life of the recorder (resets zero it in place). */
   tool(name: string): Counters {
-    let counters = this.#tools.get(name);
-    if (!counters) this.#tools.set(name, (counters = new Counters()));
+    const known = this.#tools.get(name);
+    if (known) return known;
+    const counters = new Counters();
+    this.#tools.set(name, counters);
     return counters;
   }
 

@@ -1,4 +1,4 @@
-import { type MetricsSnapshot, MetricsRecorder } from './counters.js';
+import { MetricsRecorder, type MetricsSnapshot } from './counters.js';
 
 /** Counts every call in the process. */
 export const globalMetrics = new MetricsRecorder();

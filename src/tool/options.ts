@@ -89,7 +89,9 @@ export function writeSpec(options: AgentCacheInvalidatorOptions): WriteSpec {
 export function checkScope(scope: unknown, owner: string): Scope {
   if (scope === undefined) return 'global';
   if (scope === 'global' || scope === 'session') return scope;
-  throw new TypeError(`${owner}: option \`scope\` must be 'global' or 'session', got ${JSON.stringify(scope)}`);
+  throw new TypeError(
+    `${owner}: option \`scope\` must be 'global' or 'session', got ${JSON.stringify(scope)}`,
+  );
 }
 
 /** The resource names of a `resource` option value, validated. */
@@ -104,7 +106,11 @@ export function resourceNames(value: unknown, owner: string): readonly string[] 
   );
 }
 
-function resourceResolver(option: ResourceOption | undefined, owner: string, required: boolean): ResourceResolver {
+function resourceResolver(
+  option: ResourceOption | undefined,
+  owner: string,
+  required: boolean,
+): ResourceResolver {
   if (option === undefined) {
     if (required) throw new TypeError(`${owner}: option \`resource\` is required`);
     return () => [];

@@ -1,12 +1,12 @@
 import { type Backend, type BackendEntry, isPromiseLike } from '../backends/contract.js';
 import { type Defaults, getDefaults, registerBackend } from '../config.js';
-import { encodeArguments, KeyMemo } from '../key/memo.js';
 import { compactKey } from '../key/compact.js';
+import { encodeArguments, KeyMemo } from '../key/memo.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
 import { contextStorage } from '../session/context.js';
 import type { AgentCacheSession } from '../session/session.js';
-import { loopGate, trackOutcome } from './loop-gate.js';
+import { loopGate, settledHit, trackOutcome } from './loop-gate.js';
 import type { ReadSpec } from './options.js';
 import { resourceTag, sessionResourceTag, toolKeyPrefix, toolTag } from './tags.js';
 import type { AnyFunction } from './wrap.js';
@@ -38,6 +38,8 @@ export class ReadTool {
   #keyPrefix = '';
   #toolTag = '';
   #warnedBypass = false;
+  /** Set by a synchronous hit in #lookup, read (and reset) by #gated right after: loop detection skips waiting. */
+  #syncHit = false;
   #warnedBackend = false;
 
   constructor(name: string, spec: ReadSpec, fn: AnyFunction) {
@@ -56,7 +58,8 @@ export class ReadTool {
     const spec = this.#spec;
     const scoped = spec.scope === 'session';
     const depth = frame === undefined ? 0 : frame.depth;
-    if (scoped && (session === undefined || session.ended)) return this.#bypass(thisArg, args, session, depth);
+    if (scoped && (session === undefined || session.ended))
+      return this.#bypass(thisArg, args, session, depth);
 
     let key: string;
     try {
@@ -143,7 +146,9 @@ export class ReadTool {
     if (isPromiseLike(found)) {
       return found.then(
         (entry) =>
-          entry === undefined ? this.#miss(thisArg, args, key, backend, session, depth) : this.#hit(entry, session),
+          entry === undefined
+            ? this.#miss(thisArg, args, key, backend, session, depth)
+            : this.#hit(entry, session),
         (error: unknown) => {
           this.#backendFailed(error, session);
           return this.#execute(thisArg, args, session, depth);
@@ -152,6 +157,7 @@ export class ReadTool {
     }
     this.#counters.hits++;
     if (session !== undefined) session.metrics.tool(this.name).hits++;
+    this.#syncHit = true;
     return Promise.resolve(found.value);
   }
 
@@ -194,7 +200,12 @@ export class ReadTool {
       return flight.promise;
     }
     this.#count('misses', session);
-    const record: InFlight = { promise: this.#execute(thisArg, args, session, depth), gens, backend, cancelled: false };
+    const record: InFlight = {
+      promise: this.#execute(thisArg, args, session, depth),
+      gens,
+      backend,
+      cancelled: false,
+    };
     this.#inflight.set(key, record);
     let value: unknown;
     try {
@@ -221,7 +232,10 @@ export class ReadTool {
       try {
         if (!spec.shouldCache(value)) return;
       } catch (error) {
-        (session?.logger ?? getDefaults().logger).warn(`agent-cache: shouldCache of ${this.name} threw`, error);
+        (session?.logger ?? getDefaults().logger).warn(
+          `agent-cache: shouldCache of ${this.name} threw`,
+          error,
+        );
         return;
       }
     }
@@ -252,24 +266,39 @@ export class ReadTool {
     session: AgentCacheSession,
     depth: number,
   ): Promise<unknown> {
-    let resources: readonly string[] = [];
-    try {
-      resources = this.#spec.resources(thisArg, args);
-    } catch {
-      // The miss path reports it; loop detection just cannot reset on invalidation for this call.
-    }
-    const verdict = loopGate(session, this.name, key, false, resources, args, depth + 1, this.#counters);
+    const verdict = loopGate(
+      session,
+      this.name,
+      key,
+      args,
+      depth + 1,
+      this.#counters,
+      this.#spec.resources,
+      thisArg,
+    );
     if (verdict instanceof Error) return Promise.reject(verdict);
     if (verdict === 'short_circuit') return shortCircuit(key, backend);
-    const result =
-      key === undefined || backend === undefined
-        ? this.#execute(thisArg, args, session, depth)
-        : this.#lookup(thisArg, args, key, backend, session, depth);
+    if (key === undefined || backend === undefined) {
+      return trackOutcome(session, this.name, this.#execute(thisArg, args, session, depth));
+    }
+    this.#syncHit = false;
+    const result = this.#lookup(thisArg, args, key, backend, session, depth);
+    // A synchronous hit cannot fail: record the success now instead of waiting on the promise.
+    if (this.#syncHit) {
+      this.#syncHit = false;
+      settledHit(session, this.name);
+      return result;
+    }
     return trackOutcome(session, this.name, result);
   }
 
   /** Runs the call uncached (counted in `bypassed`), still under loop detection when the session has it. */
-  #bypass(thisArg: unknown, args: unknown[], session: AgentCacheSession | undefined, depth: number): Promise<unknown> {
+  #bypass(
+    thisArg: unknown,
+    args: unknown[],
+    session: AgentCacheSession | undefined,
+    depth: number,
+  ): Promise<unknown> {
     this.#count('bypassed', session);
     if (session?.loop !== undefined && !session.ended) {
       return this.#gated(thisArg, args, undefined, undefined, session, depth);
@@ -278,7 +307,12 @@ export class ReadTool {
   }
 
   /** Runs the function; inside a loop-detecting session, one level deeper in the async context. */
-  #execute(thisArg: unknown, args: unknown[], session: AgentCacheSession | undefined, depth: number): Promise<unknown> {
+  #execute(
+    thisArg: unknown,
+    args: unknown[],
+    session: AgentCacheSession | undefined,
+    depth: number,
+  ): Promise<unknown> {
     let result: Promise<unknown>;
     try {
       const value =
@@ -300,11 +334,15 @@ export class ReadTool {
     const ns = this.#namespace;
     const tags = [this.#toolTag];
     for (const r of names) tags.push(resourceTag(ns, r));
-    if (this.#spec.scope === 'session') for (const r of names) tags.push(sessionResourceTag(ns, session!.keyPart, r));
+    if (this.#spec.scope === 'session')
+      for (const r of names) tags.push(sessionResourceTag(ns, session!.keyPart, r));
     return tags;
   }
 
-  #count(counter: 'hits' | 'misses' | 'coalesced' | 'bypassed' | 'errors' | 'backendErrors', session?: AgentCacheSession): void {
+  #count(
+    counter: 'hits' | 'misses' | 'coalesced' | 'bypassed' | 'errors' | 'backendErrors',
+    session?: AgentCacheSession,
+  ): void {
     this.#counters[counter]++;
     if (session !== undefined) session.metrics.tool(this.name)[counter]++;
   }

@@ -38,7 +38,12 @@ export type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
  * anonymous function without `name` is a TypeError: the name keys the cache, so guessing one would let two tools
  * share entries.
  */
-export function toolNameOf(owner: string, fn: unknown, context: unknown, explicit: string | undefined): string {
+export function toolNameOf(
+  owner: string,
+  fn: unknown,
+  context: unknown,
+  explicit: string | undefined,
+): string {
   if (typeof fn !== 'function') {
     throw new TypeError(`${owner}(...) must wrap a function, got ${fn === null ? 'null' : typeof fn}`);
   }

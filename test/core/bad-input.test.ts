@@ -1,5 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AgentCache, AgentCacheInvalidator, AgentCacheSession, configure, getMetrics } from '../../src/index.js';
+import {
+  AgentCache,
+  AgentCacheInvalidator,
+  AgentCacheSession,
+  configure,
+  getMetrics,
+} from '../../src/index.js';
 import { freshCache } from '../helpers/fresh.js';
 import type { recordingLogger } from '../helpers/logger.js';
 

@@ -36,7 +36,21 @@ describe('canonical keys (§6)', () => {
     expect(enc(new Date(5))).not.toBe(enc(new Date(6)));
     expect(enc(new Date(5))).not.toBe(enc(5));
     expect(enc(10n)).not.toBe(enc(10));
-    expect(enc(new Map([['a', 1], ['b', 2]]))).toBe(enc(new Map([['b', 2], ['a', 1]])));
+    expect(
+      enc(
+        new Map([
+          ['a', 1],
+          ['b', 2],
+        ]),
+      ),
+    ).toBe(
+      enc(
+        new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      ),
+    );
     expect(enc(new Map([['a', 1]]))).not.toBe(enc({ a: 1 }));
     expect(enc(new Set([1, 2]))).toBe(enc(new Set([2, 1])));
     expect(enc(new Set([1, 2]))).not.toBe(enc([1, 2]));
@@ -136,7 +150,10 @@ describe('canonical keys (§6)', () => {
       fc.assert(
         fc.property(json, fc.integer(), (value, seed) => {
           let s = seed;
-          const random = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+          const random = () => {
+            s = (s * 1103515245 + 12345) & 0x7fffffff;
+            return s / 0x80000000;
+          };
           expect(enc(shuffleKeys(value, random))).toBe(enc(value));
         }),
         { numRuns: 300 },
@@ -208,7 +225,5 @@ function structurallyEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
   const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
   if (ka.length !== kb.length) return false;
-  return ka.every(
-    (k) => Object.hasOwn(rb, k) && structurallyEqual(ra[k], rb[k]),
-  );
+  return ka.every((k) => Object.hasOwn(rb, k) && structurallyEqual(ra[k], rb[k]));
 }

@@ -23,7 +23,10 @@ async function jitter(random: () => number, max = 6): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
 }
 
-async function scenario(seed: number, scope: 'global' | 'session'): Promise<{ reads: number; violations: string[] }> {
+async function scenario(
+  seed: number,
+  scope: 'global' | 'session',
+): Promise<{ reads: number; violations: string[] }> {
   freshCache();
   const random = prng(seed);
   let version = 0; // the data

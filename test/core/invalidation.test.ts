@@ -24,7 +24,10 @@ describe('AgentCacheInvalidator: write tools', () => {
       reads++;
       return [...db.cart];
     });
-    addToCart = AgentCacheInvalidator({ resource: 'cart' })(async function addToCart(_userId: string, item: string) {
+    addToCart = AgentCacheInvalidator({ resource: 'cart' })(async function addToCart(
+      _userId: string,
+      item: string,
+    ) {
       db.cart.push(item);
       return db.cart.length;
     });
@@ -116,7 +119,9 @@ describe('AgentCacheInvalidator: write tools', () => {
 
   it('resource functions tag per argument', async () => {
     let calls = 0;
-    const getTicket = AgentCache({ resource: (id) => `ticket:${id as string}` })(async function getTicket(id: string) {
+    const getTicket = AgentCache({ resource: (id) => `ticket:${id as string}` })(async function getTicket(
+      id: string,
+    ) {
       calls++;
       return id;
     });
@@ -182,9 +187,11 @@ describe('AgentCacheInvalidator: write tools', () => {
     const sessionCart = AgentCache({ resource: 'cart', scope: 'session' })(async function sCart() {
       return ++calls;
     });
-    const localWrite = AgentCacheInvalidator({ resource: 'cart', scope: 'session' })(async function localWrite() {
-      return 'done';
-    });
+    const localWrite = AgentCacheInvalidator({ resource: 'cart', scope: 'session' })(
+      async function localWrite() {
+        return 'done';
+      },
+    );
     const s1 = new AgentCacheSession();
     const s2 = new AgentCacheSession();
     await s1.run(() => sessionCart());
@@ -194,7 +201,9 @@ describe('AgentCacheInvalidator: write tools', () => {
     expect(await s2.run(() => sessionCart())).toBe(2);
     // Global entries are not touched by a session write.
     await getCart('u');
-    await s1.run(() => AgentCacheInvalidator({ resource: 'cart', scope: 'session' })(async function w2() {})());
+    await s1.run(() =>
+      AgentCacheInvalidator({ resource: 'cart', scope: 'session' })(async function w2() {})(),
+    );
     await getCart('u');
     expect(reads).toBe(1);
     expect(await localWrite()).toBe('done');

@@ -117,7 +117,9 @@ describe('AgentCache: read tools', () => {
 
   it('returns but does not store results rejected by shouldCache', async () => {
     let calls = 0;
-    const search = AgentCache({ shouldCache: (r) => (r as string[]).length > 0 })(async function search(q: string) {
+    const search = AgentCache({ shouldCache: (r) => (r as string[]).length > 0 })(async function search(
+      q: string,
+    ) {
       calls++;
       return q === 'none' ? [] : [q];
     });
