@@ -26,7 +26,10 @@ export class AgentCacheSession {
   #ended = false;
 
   constructor(options: AgentCacheSessionOptions = {}) {
-    if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || options.sessionId === '')) {
+    if (
+      options.sessionId !== undefined &&
+      (typeof options.sessionId !== 'string' || options.sessionId === '')
+    ) {
       throw new TypeError('AgentCacheSession: option `sessionId` must be a non-empty string');
     }
     const loopOptions = resolveLoopOptions(options);

@@ -1,5 +1,6 @@
 import { type Backend, isPromiseLike } from '../backends/contract.js';
 import { backendsToInvalidate, getDefaults } from '../config.js';
+import { noteInvalidation } from '../loop/clock.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
 import { contextStorage } from '../session/context.js';
@@ -69,7 +70,7 @@ export async function invalidateResource(
   counters.invalidations++;
   if (session) {
     session.metrics.untooled.invalidations++;
-    session.loop?.invalidated(names);
   }
+  noteInvalidation(names, scope, session);
   await bumpAll(invalidationTags(names, scope, session), backendsToInvalidate(), session, scope === 'session', counters);
 }

@@ -1,27 +1,33 @@
+import { currentTick } from '../loop/clock.js';
 import { AgentLoopDetectedError, describeLoop } from '../loop/errors.js';
 import type { LoopDetection, LoopMode } from '../loop/types.js';
 import type { Counters } from '../metrics/counters.js';
 import type { AgentCacheSession } from '../session/session.js';
+import type { ResourceResolver } from './options.js';
 
 /** What a checked call does next: run (undefined), fail with the error, or answer from the cache. */
 export type GateVerdict = undefined | AgentLoopDetectedError | 'short_circuit';
 
 /**
  * Records the call in the session's loop history and applies `onLoop` to a detection. Every detection counts in
- * `loopDetections`, whatever the mode.
+ * `loopDetections`, whatever the mode. `resources` (with `thisArg`) resolves a read's resources, only when the
+ * repeat rule needs them (undefined for a write); a resolver that throws just means no reset on invalidation for
+ * this call (the miss path reports the error). No closure is made per call: this is the hit path.
  */
 export function loopGate(
   session: AgentCacheSession,
   toolName: string,
   key: string | undefined,
-  write: boolean,
-  resources: readonly string[],
   args: readonly unknown[],
   depth: number,
   globalCounters: Counters,
+  resources?: ResourceResolver,
+  thisArg?: unknown,
 ): GateVerdict {
+  // A call still running in the async context of an ended session: its history is gone, nothing to check.
+  if (session.ended) return undefined;
   const loop = session.loop!;
-  const hit = loop.observe(toolName, key, write, resources, depth);
+  const hit = loop.observe(toolName, key, depth, resources, thisArg, args);
   if (hit === undefined) return undefined;
   globalCounters.loopDetections++;
   session.metrics.tool(toolName).loopDetections++;
@@ -49,15 +55,29 @@ function resolveMode(
   return 'raise';
 }
 
-/** Reports how a checked call settled (a success resets the tool's consecutive failures). */
-export function trackOutcome<T>(session: AgentCacheSession, toolName: string, promise: Promise<T>): Promise<T> {
+/** A call the gate let through was answered synchronously from the cache: a success, known without waiting. */
+export function settledHit(session: AgentCacheSession, toolName: string): void {
+  session.loop?.settled(toolName, 0, true);
+}
+
+/**
+ * Reports how a checked call settled (a success resets the tool's consecutive failures). Called right after the
+ * gate let the call through; the tick read now tells coalesced callers of one failed execution from retries.
+ */
+export function trackOutcome<T>(
+  session: AgentCacheSession,
+  toolName: string,
+  promise: Promise<T>,
+): Promise<T> {
+  const startedAt = currentTick();
   return promise.then(
     (value) => {
-      session.loop?.settled(toolName, true);
+      if (!session.ended) session.loop?.settled(toolName, startedAt, true);
       return value;
     },
     (error: unknown) => {
-      session.loop?.settled(toolName, false);
+      // A call that settles after end() must not leave anything behind in the cleared detector.
+      if (!session.ended) session.loop?.settled(toolName, startedAt, false, error);
       throw error;
     },
   );

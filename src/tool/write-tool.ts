@@ -65,7 +65,7 @@ export class WriteTool {
     } catch {
       key = undefined; // still counts toward depth and retry storms
     }
-    const verdict = loopGate(session, this.name, key, true, resources, args, depth + 1, this.#counters);
+    const verdict = loopGate(session, this.name, key, args, depth + 1, this.#counters);
     if (verdict instanceof Error) return Promise.reject(verdict);
     // A write has no stored value: short-circuiting it means not running it.
     if (verdict === 'short_circuit') return Promise.resolve(undefined);
