@@ -6,13 +6,14 @@ import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
 import { contextStorage } from '../session/context.js';
 import type { AgentCacheSession } from '../session/session.js';
+import { insideFlight, runAsFlight } from './flight-context.js';
 import { loopGate, settledHit, trackOutcome } from './loop-gate.js';
 import type { ReadSpec } from './options.js';
 import { resourceTag, sessionResourceTag, toolKeyPrefix, toolTag } from './tags.js';
 import type { AnyFunction } from './wrap.js';
 
 interface InFlight {
-  readonly promise: Promise<unknown>;
+  promise: Promise<unknown>;
   /** Generations of the entry's tags when the execution started: a later caller joins only while they hold. */
   readonly gens: readonly number[];
   readonly backend: Backend;
@@ -194,18 +195,24 @@ export class ReadTool {
       return this.#execute(thisArg, args, session, depth);
     }
     const flight = this.#inflight.get(key);
-    if (flight !== undefined && flight.backend === backend && sameGenerations(flight.gens, gens)) {
+    if (
+      flight !== undefined &&
+      flight.backend === backend &&
+      sameGenerations(flight.gens, gens) &&
+      !insideFlight(flight)
+    ) {
       this.#count('hits', session);
       this.#count('coalesced', session);
       return flight.promise;
     }
     this.#count('misses', session);
     const record: InFlight = {
-      promise: this.#execute(thisArg, args, session, depth),
+      promise: undefined as unknown as Promise<unknown>,
       gens,
       backend,
       cancelled: false,
     };
+    record.promise = runAsFlight(record, () => this.#execute(thisArg, args, session, depth));
     this.#inflight.set(key, record);
     let value: unknown;
     try {

@@ -1,7 +1,7 @@
 import type { Backend } from '../backends/contract.js';
 import { backendsToInvalidate, getDefaults } from '../config.js';
-import { encodeArguments } from '../key/memo.js';
 import { compactKey } from '../key/compact.js';
+import { encodeArguments } from '../key/memo.js';
 import { noteInvalidation } from '../loop/clock.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
@@ -42,13 +42,10 @@ export class WriteTool {
     } catch (error) {
       this.#warn(error, session);
     }
-    if (resources === undefined || (scoped && session === undefined)) {
-      // Nothing we can invalidate: run the mutation as is.
-      this.#count('bypassed', session);
-      return this.#guarded(thisArg, args, session, depth, []);
-    }
-    this.#count('invalidations', session);
-    return this.#guarded(thisArg, args, session, depth, resources);
+    // Without resources (or a session for a session-scoped write) there is nothing to invalidate: the mutation runs
+    // as is, counted in `bypassed` (once it is let through loop detection, like an invalidation).
+    const invalidates = resources !== undefined && !(scoped && session === undefined);
+    return this.#guarded(thisArg, args, session, depth, invalidates ? resources! : undefined);
   }
 
   #guarded(
@@ -56,9 +53,10 @@ export class WriteTool {
     args: unknown[],
     session: AgentCacheSession | undefined,
     depth: number,
-    resources: readonly string[],
+    resources: readonly string[] | undefined,
   ): Promise<unknown> {
-    if (session?.loop === undefined || session.ended) return this.#run(thisArg, args, session, depth, resources);
+    if (session?.loop === undefined || session.ended)
+      return this.#run(thisArg, args, session, depth, resources);
     let key: string | undefined;
     try {
       key = toolKeyPrefix(getDefaults().namespace, this.name) + compactKey(encodeArguments(args));
@@ -77,8 +75,10 @@ export class WriteTool {
     args: unknown[],
     session: AgentCacheSession | undefined,
     depth: number,
-    resources: readonly string[],
+    resources: readonly string[] | undefined,
   ): Promise<unknown> {
+    this.#count(resources === undefined ? 'bypassed' : 'invalidations', session);
+    if (resources === undefined) resources = [];
     const scoped = this.#spec.scope === 'session';
     const tags = resources.length === 0 ? [] : invalidationTags(resources, this.#spec.scope, session);
     const backends: readonly Backend[] = this.#spec.backend ? [this.#spec.backend] : backendsToInvalidate();

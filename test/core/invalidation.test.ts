@@ -210,6 +210,14 @@ describe('AgentCacheInvalidator: write tools', () => {
     expect(getMetrics().tools.localWrite?.bypassed).toBe(1);
   });
 
+  it('a write stopped by loop detection runs nothing and counts no invalidation', async () => {
+    const session = new AgentCacheSession({ loopDetection: true, maxToolRepeats: 1 });
+    await session.run(() => addToCart('u', 'a'));
+    await expect(session.run(() => addToCart('u', 'a'))).rejects.toThrow(/loop detected/);
+    expect(db.cart).toEqual(['a']);
+    expect(getMetrics()).toMatchObject({ invalidations: 1, loopDetections: 1 });
+  });
+
   it('counts each invalidator call once', async () => {
     await Promise.all([addToCart('u', 'a'), addToCart('u', 'b'), addToCart('u', 'c')]);
     expect(getMetrics().invalidations).toBe(3);

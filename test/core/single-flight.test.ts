@@ -81,3 +81,25 @@ describe('single flight', () => {
     expect(await read()).toBe(2);
   });
 });
+
+describe('single flight and recursion', () => {
+  beforeEach(() => {
+    freshCache();
+  });
+
+  it('a tool that calls itself with the same arguments after an await does not wait for itself', async () => {
+    let calls = 0;
+    // (The inner function has another name: inside `function walk`, `walk` would be the raw function.)
+    const walk: (depth: number) => Promise<number> = AgentCache({ name: 'walk' })(async function step(
+      depth: number,
+    ) {
+      calls++;
+      await flush();
+      // The nested call has the same arguments while calls < 3: it must not join its own ancestor execution.
+      return calls < 3 ? walk(depth) : depth;
+    });
+    const hung = new Promise((resolve) => setTimeout(resolve, 2_000, 'hung')).catch(() => 'hung');
+    await expect(Promise.race([walk(7), hung])).resolves.toBe(7);
+    expect(calls).toBe(3);
+  });
+});
