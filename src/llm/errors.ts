@@ -1,0 +1,19 @@
+import type { CacheLayoutEvent } from './layout-event.js';
+
+/** A change of the protected prompt prefix (policy `protectPromptPrefix: true`, `onViolation: 'raise'`). */
+export class PromptPrefixViolationError extends Error {
+  readonly event: CacheLayoutEvent;
+  /** The middleware whose pass changed the prefix (checkPass), if known. */
+  readonly middleware: string | undefined;
+  readonly firstChangedId: string | undefined;
+  readonly sessionId: string | undefined;
+
+  constructor(event: CacheLayoutEvent, sessionId?: string) {
+    super(event.describe());
+    this.name = 'PromptPrefixViolationError';
+    this.event = event;
+    this.middleware = event.middleware;
+    this.firstChangedId = event.firstChangedId;
+    this.sessionId = sessionId;
+  }
+}
