@@ -1,5 +1,6 @@
 import type { Backend } from './backends/contract.js';
 import { MemoryBackend } from './backends/memory.js';
+import { backendsInUseNow } from './backends/registry.js';
 import { consoleLogger, type Logger } from './logger.js';
 
 export interface ConfigureOptions {
@@ -20,9 +21,6 @@ export interface Defaults {
 }
 
 let defaults: Defaults = { backend: new MemoryBackend(), logger: consoleLogger, namespace: '', version: 0 };
-
-/** Every backend a tool of this process stored into, so a write tool reaches reads wherever they live. */
-const backendsInUse = new Set<Backend>();
 
 export function configure(options: ConfigureOptions): void {
   if (options.namespace !== undefined && typeof options.namespace !== 'string') {
@@ -46,18 +44,9 @@ export function getDefaults(): Defaults {
   return defaults;
 }
 
-export function registerBackend(backend: Backend): void {
-  backendsInUse.add(backend);
-}
-
 /** The backends an invalidation must reach: every one in use, and the default one. */
 export function backendsToInvalidate(): Backend[] {
-  const all = new Set(backendsInUse);
+  const all = new Set(backendsInUseNow());
   all.add(defaults.backend);
   return [...all];
-}
-
-/** Forget a backend (it was closed). */
-export function unregisterBackend(backend: Backend): void {
-  backendsInUse.delete(backend);
 }

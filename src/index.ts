@@ -1,7 +1,9 @@
 export type { Backend, BackendEntry, BackendGetOptions, MaybePromise } from './backends/contract.js';
+export { DiskBackend, type DiskBackendOptions } from './backends/disk.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.js';
 export { type ConfigureOptions, configure } from './config.js';
 export { canonicalEncode, NotCanonicalisableError } from './key/index.js';
+export * from './llm/index.js';
 export type { Logger } from './logger.js';
 export { AgentLoopDetectedError } from './loop/errors.js';
 export type { LoopDetection, LoopKind, LoopMode } from './loop/types.js';
@@ -13,7 +15,12 @@ export { AgentCacheSession } from './session/session.js';
 export { AgentCache } from './tool/agent-cache.js';
 export { AgentCacheInvalidator } from './tool/agent-cache-invalidator.js';
 export { invalidateResource } from './tool/invalidate.js';
-export type { AgentCacheInvalidatorOptions, AgentCacheOptions, ResourceOption, Scope } from './tool/options.js';
+export type {
+  AgentCacheInvalidatorOptions,
+  AgentCacheOptions,
+  ResourceOption,
+  Scope,
+} from './tool/options.js';
 export type { Ttl } from './tool/ttl.js';
 export type {
   CachedTool,

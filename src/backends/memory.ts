@@ -1,5 +1,6 @@
 import { serialize } from 'node:v8';
 import type { Backend, BackendEntry, BackendGetOptions } from './contract.js';
+import { unregisterBackend } from './registry.js';
 
 export interface MemoryBackendOptions {
   /** Most entries held; the least recently used go first. Default 10 000. */
@@ -36,6 +37,7 @@ export class MemoryBackend implements Backend {
   #floor = 0;
   #sessionKeys = new Map<string, Set<string>>();
   #sessionTags = new Map<string, Set<string>>();
+  #closed = false;
 
   constructor(options: MemoryBackendOptions = {}) {
     this.maxEntries = positiveInteger(options.maxEntries ?? 10_000, 'maxEntries');
@@ -61,6 +63,7 @@ export class MemoryBackend implements Backend {
   }
 
   get(key: string, options?: BackendGetOptions): BackendEntry | undefined {
+    if (this.#closed) throw closedError();
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (options?.stale) return entry;
@@ -80,12 +83,14 @@ export class MemoryBackend implements Backend {
   }
 
   generations(tags: readonly string[]): readonly number[] {
+    if (this.#closed) throw closedError();
     const out = new Array<number>(tags.length);
     for (let i = 0; i < tags.length; i++) out[i] = this.#gens.get(tags[i]!) ?? this.#floor;
     return out;
   }
 
   set(key: string, entry: BackendEntry): boolean {
+    if (this.#closed) throw closedError();
     if (!this.#current(entry)) return false;
     let bytes = 0;
     if (this.maxBytes !== undefined) {
@@ -107,6 +112,7 @@ export class MemoryBackend implements Backend {
   }
 
   bump(tags: readonly string[], sessionId?: string): void {
+    if (this.#closed) throw closedError();
     for (const tag of tags) {
       this.#gens.delete(tag);
       this.#gens.set(tag, ++this.#clock);
@@ -120,11 +126,13 @@ export class MemoryBackend implements Backend {
   }
 
   delete(key: string): void {
+    if (this.#closed) throw closedError();
     const entry = this.#entries.get(key);
     if (entry) this.#remove(key, entry);
   }
 
   clearSession(sessionId: string): void {
+    if (this.#closed) throw closedError();
     const keys = this.#sessionKeys.get(sessionId);
     if (keys) {
       for (const key of keys) {
@@ -153,8 +161,13 @@ export class MemoryBackend implements Backend {
     this.#floor = ++this.#clock;
   }
 
+  /** Drops everything; later calls throw (a closed backend makes calls run uncached) and it stops receiving
+   * invalidations. Idempotent. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.clear();
+    this.#closed = true;
+    unregisterBackend(this);
   }
 
   #current(entry: BackendEntry): boolean {
@@ -190,6 +203,10 @@ function addTo(index: Map<string, Set<string>>, id: string, member: string): voi
   const set = index.get(id);
   if (set) set.add(member);
   else index.set(id, new Set([member]));
+}
+
+function closedError(): Error {
+  return new Error('MemoryBackend is closed');
 }
 
 function positiveInteger(value: number, option: string): number {

@@ -1,5 +1,6 @@
 import { type Backend, type BackendEntry, isPromiseLike } from '../backends/contract.js';
-import { type Defaults, getDefaults, registerBackend } from '../config.js';
+import { registerBackend } from '../backends/registry.js';
+import { type Defaults, getDefaults } from '../config.js';
 import { compactKey } from '../key/compact.js';
 import { encodeArguments, KeyMemo } from '../key/memo.js';
 import type { Counters } from '../metrics/counters.js';

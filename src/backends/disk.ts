@@ -1,0 +1,263 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { Backend, BackendEntry, BackendGetOptions } from './contract.js';
+import { DiskEntry } from './disk/entry.js';
+import { openCacheFile } from './disk/open-file.js';
+import { rollback } from './disk/schema.js';
+import { prepareStatements, type Statements } from './disk/statements.js';
+import { unregisterBackend } from './registry.js';
+import { decodeValue, encodeOrWarn } from './serializer.js';
+import { storable } from './storable-text.js';
+
+export interface DiskBackendOptions {
+  /** The cache file. Its directory must exist and be writable; the file is created with mode 0600. */
+  readonly path: string;
+  /** Most entries kept; the least recently used go first. Default 100 000. */
+  readonly maxEntries?: number;
+  /** Most tag generations remembered; older ones are forgotten conservatively (spurious misses, never stale hits). Default 100 000. */
+  readonly maxGenerations?: number;
+  /** How long a write waits for another process holding the write lock, in ms. Default 2 000. */
+  readonly busyTimeout?: number;
+}
+
+type Row = [value: Uint8Array, expiresAt: number, tags: string, gens: string, sessionId: string | null];
+
+/** Expired rows deleted per sweep: bounded so that a write never pays for a large backlog at once. */
+const SWEEP_BATCH = 128;
+/** A sweep runs every this many writes (and once at open). */
+const SWEEP_EVERY = 64;
+/** Recency updates of hits are batched: written at most this often, or when this many are pending. */
+const TOUCH_FLUSH_MS = 1_000;
+const TOUCH_FLUSH_MAX = 4_096;
+
+/**
+ * A SQLite file (node:sqlite, WAL) shared safely by every process of the machine that opens it.
+ *
+ * Writes are write-through and each one is a single BEGIN IMMEDIATE transaction: the generation check and the
+ * insert of `set` are one SQL statement inside it, so an invalidation committed by another process can never be
+ * overwritten by a slower writer. Reads are one statement (one snapshot) that checks expiry and generations in SQL.
+ * Recency for LRU eviction is the one thing not written on the read path: hits are batched and flushed once a
+ * second, so eviction order is approximate across processes — a hit stays a pure read.
+ */
+export class DiskBackend implements Backend {
+  readonly path: string;
+  readonly maxEntries: number;
+  readonly maxGenerations: number;
+  #db: DatabaseSync | undefined;
+  readonly #s: Statements;
+  readonly #warned = new Set<string>();
+  #touches = new Map<string, number>();
+  #touchTimer: NodeJS.Timeout | undefined;
+  #writes = 0;
+  #lastStamp = 0;
+
+  constructor(options: string | DiskBackendOptions) {
+    const opts = typeof options === 'string' ? { path: options } : options;
+    if (typeof opts?.path !== 'string' || opts.path === '') {
+      throw new TypeError(
+        'DiskBackend: a file path is required: new DiskBackend(path) or new DiskBackend({ path })',
+      );
+    }
+    this.maxEntries = positiveInteger(opts.maxEntries ?? 100_000, 'maxEntries');
+    this.maxGenerations = positiveInteger(opts.maxGenerations ?? 100_000, 'maxGenerations');
+    const busyTimeout = opts.busyTimeout ?? 2_000;
+    if (!Number.isFinite(busyTimeout) || busyTimeout < 0) {
+      throw new TypeError(
+        `DiskBackend: option \`busyTimeout\` must be a non-negative number of ms, got ${busyTimeout}`,
+      );
+    }
+    this.path = opts.path;
+    this.#db = openCacheFile(opts.path, { busyTimeout });
+    this.#s = prepareStatements(this.#db);
+    this.#write(() => this.#sweep(Date.now()));
+  }
+
+  /** Number of entries in the file (all processes), expired ones not yet swept included. */
+  get size(): number {
+    this.#open();
+    return Number((this.#s.count.get() as unknown as [number, number])[0]);
+  }
+
+  get(key: string, options?: BackendGetOptions): BackendEntry | undefined {
+    this.#open();
+    const k = storable(key);
+    const row = (options?.stale ? this.#s.getAny.get(k) : this.#s.getFresh.get(k, Date.now())) as unknown as
+      | Row
+      | undefined;
+    if (row === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = decodeValue(row[0]);
+    } catch {
+      // A value that no longer decodes (written by an incompatible Node, damaged on disk) is a miss, and is
+      // dropped so that the next result can take its place instead of failing on every call.
+      this.#write(() => this.#s.deleteEntry.run(k));
+      return undefined;
+    }
+    if (!options?.stale) this.#touched(k);
+    return new DiskEntry(value, row[1], row[2], row[3], row[4]);
+  }
+
+  generations(tags: readonly string[]): readonly number[] {
+    this.#open();
+    if (tags.length === 0) return [];
+    const rows = this.#s.generations.all(JSON.stringify(tags.map(storable))) as unknown as [number][];
+    return rows.map((row) => row[0]);
+  }
+
+  set(key: string, entry: BackendEntry): boolean {
+    this.#open();
+    const bytes = encodeOrWarn(entry.value, 'DiskBackend', entry.tags, this.#warned);
+    if (bytes === undefined) return false;
+    const k = storable(key);
+    const tags = JSON.stringify(entry.tags.map(storable));
+    const gens = JSON.stringify(entry.gens);
+    const sid = entry.sessionId === undefined ? null : storable(entry.sessionId);
+    return this.#write(() => {
+      const { changes } = this.#s.setIfCurrent.run(k, bytes, entry.expiresAt, tags, gens, sid, this.#stamp());
+      if (changes === 0) return false;
+      this.#touches.delete(k);
+      this.#enforceBounds();
+      if (++this.#writes % SWEEP_EVERY === 0) this.#sweep(Date.now());
+      return true;
+    });
+  }
+
+  bump(tags: readonly string[], sessionId?: string): void {
+    this.#open();
+    if (tags.length === 0) return;
+    const json = JSON.stringify(tags.map(storable));
+    const sid = sessionId === undefined ? null : storable(sessionId);
+    this.#write(() => {
+      // One clock for every tag: generations only ever grow, even for a tag that was forgotten and comes back.
+      const [clock] = this.#s.advanceClock.get(tags.length) as unknown as [number];
+      this.#s.bumpTags.run(json, clock - tags.length + 1, sid);
+      this.#enforceBounds();
+    });
+  }
+
+  delete(key: string): void {
+    this.#open();
+    const k = storable(key);
+    this.#touches.delete(k);
+    this.#write(() => this.#s.deleteEntry.run(k));
+  }
+
+  clearSession(sessionId: string): void {
+    this.#open();
+    const sid = storable(sessionId);
+    this.#write(() => {
+      this.#s.clearSessionEntries.run(sid);
+      this.#s.clearSessionGens.run(sid);
+    });
+  }
+
+  clear(): void {
+    const db = this.#open();
+    this.#touches.clear();
+    this.#write(() => {
+      db.exec(`DELETE FROM entries; DELETE FROM gens;
+        UPDATE meta SET v = v + 1 WHERE k = 'clock';
+        UPDATE meta SET v = (SELECT v FROM meta WHERE k = 'clock') WHERE k = 'floor';`);
+    });
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    if (db === undefined) return;
+    unregisterBackend(this);
+    try {
+      this.#flushTouches();
+    } catch {
+      // Recency is advisory: losing the last second of it must not keep the file from closing.
+    }
+    if (this.#touchTimer) clearTimeout(this.#touchTimer);
+    this.#db = undefined;
+    db.close();
+  }
+
+  #open(): DatabaseSync {
+    if (this.#db === undefined) throw new Error(`DiskBackend(${this.path}) is closed`);
+    return this.#db;
+  }
+
+  /** Runs `fn` in one BEGIN IMMEDIATE transaction: the write lock is taken up front, so no upgrade can fail later. */
+  #write<T>(fn: () => T): T {
+    const db = this.#open();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      rollback(db);
+      throw error;
+    }
+  }
+
+  /** Called inside a write transaction: evicts LRU entries and forgets the oldest generations beyond the bounds. */
+  #enforceBounds(): void {
+    const [entries, gens] = this.#s.count.get() as unknown as [number, number];
+    if (entries > this.maxEntries) {
+      this.#applyTouches();
+      this.#s.evictLru.run(entries - this.maxEntries);
+    }
+    if (gens > this.maxGenerations) {
+      const forgotten = this.#s.forgetOldestGens.all(gens - this.maxGenerations) as unknown as [number][];
+      let highest = 0;
+      for (const [gen] of forgotten) if (gen > highest) highest = gen;
+      // Tags not in the table read as the floor: raising it to the highest forgotten generation means an entry
+      // recorded against a forgotten tag can only turn stale, never fresh again.
+      this.#s.raiseFloor.run(highest);
+    }
+  }
+
+  #sweep(now: number): void {
+    this.#s.sweepExpired.run(now, SWEEP_BATCH);
+  }
+
+  #touched(key: string): void {
+    this.#touches.set(key, this.#stamp());
+    if (this.#touches.size >= TOUCH_FLUSH_MAX) {
+      this.#flushTouchesQuietly();
+    } else if (this.#touchTimer === undefined) {
+      this.#touchTimer = setTimeout(() => this.#flushTouchesQuietly(), TOUCH_FLUSH_MS);
+      this.#touchTimer.unref();
+    }
+  }
+
+  #flushTouchesQuietly(): void {
+    try {
+      this.#flushTouches();
+    } catch {
+      // Busy or closed: recency is advisory, drop it rather than fail a caller.
+      this.#touches.clear();
+    }
+  }
+
+  #flushTouches(): void {
+    if (this.#touchTimer) clearTimeout(this.#touchTimer);
+    this.#touchTimer = undefined;
+    if (this.#touches.size === 0 || this.#db === undefined) return;
+    this.#write(() => this.#applyTouches());
+  }
+
+  #applyTouches(): void {
+    const touches = this.#touches;
+    this.#touches = new Map();
+    for (const [key, stamp] of touches) this.#s.touch.run(key, stamp);
+  }
+
+  /** A recency stamp: wall-clock microseconds (comparable across processes), strictly increasing in this one. */
+  #stamp(): number {
+    const now = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+    this.#lastStamp = now > this.#lastStamp ? now : this.#lastStamp + 1;
+    return this.#lastStamp;
+  }
+}
+
+function positiveInteger(value: number, option: string): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`DiskBackend: option \`${option}\` must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,30 @@
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+/**
+ * Creates an ioredis client for a URL. ioredis is an optional peer dependency, loaded only here (synchronously, so
+ * the backend's constructor stays synchronous) and only when no client was given: `agent-cache` itself never
+ * needs it, and a user who passes their own client needs nothing from us.
+ *
+ * The options make a dead Redis fail fast: bounded connect and command times, one retry per command, and a
+ * reconnect that backs off up to 2 s and never gives up (the backend comes back on its own).
+ */
+export function createClient(url: string, timeout: number): Redis {
+  let mod: { Redis?: RedisConstructor; default?: RedisConstructor };
+  try {
+    mod = createRequire(import.meta.url)('ioredis') as typeof mod;
+  } catch (error) {
+    throw new Error('RedisBackend needs the `ioredis` package: npm install ioredis', { cause: error });
+  }
+  const IORedis = mod.Redis ?? mod.default;
+  if (IORedis === undefined) throw new Error('RedisBackend: the installed `ioredis` has no Redis export');
+  const options: RedisOptions = {
+    connectTimeout: Math.max(1_000, timeout * 2),
+    commandTimeout: timeout,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+  };
+  return new IORedis(url, options);
+}
+
+type RedisConstructor = new (url: string, options: RedisOptions) => Redis;

@@ -1,0 +1,31 @@
+import type { BackendEntry } from '../contract.js';
+import { fromStorable } from '../storable-text.js';
+
+/**
+ * An entry is one Redis string: a JSON header `[expiresAt, tags, gens, sessionId]` (tags and session id in their
+ * storable() form), a newline, then the serialized value. JSON never contains a raw newline, so the first one ends
+ * the header. One string (not a hash) is what lets a hit be a single MGET of the entry and its tags' generations.
+ */
+export type Header = [expiresAt: number, tags: string[], gens: number[], sessionId: string | null];
+
+const NEWLINE = 0x0a;
+
+export function encodeEntry(header: Header, value: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), value]);
+}
+
+export function splitEntry(blob: Buffer): { header: Header; value: Buffer } {
+  const nl = blob.indexOf(NEWLINE);
+  return { header: JSON.parse(blob.toString('utf8', 0, nl)) as Header, value: blob.subarray(nl + 1) };
+}
+
+/** A plain, immutable entry (it may sit in the L1 and be read many times, so no lazy getters). */
+export function toEntry(header: Header, value: unknown): BackendEntry {
+  return {
+    value,
+    expiresAt: header[0],
+    tags: header[1].map(fromStorable),
+    gens: header[2],
+    sessionId: header[3] === null ? undefined : fromStorable(header[3]),
+  };
+}

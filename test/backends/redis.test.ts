@@ -1,0 +1,27 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, it } from 'vitest';
+import { RedisBackend } from '../../src/backends/redis/index.js';
+import { backendContract } from './contract.js';
+import { dropPrefix, REDIS_URL, redisOrSkip } from './fixtures/redis.js';
+
+const available = await redisOrSkip('RedisBackend contract');
+
+if (available) {
+  const prefixes: string[] = [];
+  afterAll(async () => {
+    for (const prefix of prefixes) await dropPrefix(prefix);
+  });
+  for (const l1 of [false, true]) {
+    backendContract(
+      `RedisBackend (l1 ${l1 ? 'on' : 'off'})`,
+      () => {
+        const prefix = `agent-cache-test:${randomUUID()}:`;
+        prefixes.push(prefix);
+        return new RedisBackend({ url: REDIS_URL, prefix, l1 });
+      },
+      { evicts: false, serializes: true, failsAfterClose: true },
+    );
+  }
+} else {
+  it.skip('RedisBackend contract: skipped, no Redis reachable (see the warning above)', () => {});
+}
