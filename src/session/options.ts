@@ -1,6 +1,6 @@
 import type { Backend } from '../backends/contract.js';
-import type { LoopDetection, LoopMode } from '../loop/types.js';
 import type { Logger } from '../logger.js';
+import type { LoopDetection, LoopMode } from '../loop/types.js';
 
 export type OnLoop = LoopMode | ((detection: LoopDetection) => LoopMode);
 

@@ -3,7 +3,7 @@ import type { Backend } from '../backends/contract.js';
 import { getDefaults } from '../config.js';
 import type { Logger } from '../logger.js';
 import { LoopDetector } from '../loop/detector.js';
-import { type MetricsSnapshot, MetricsRecorder } from '../metrics/counters.js';
+import { MetricsRecorder, type MetricsSnapshot } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
 import { contextStorage } from './context.js';
 import { AgentCacheSessionEndedError } from './errors.js';

@@ -37,7 +37,8 @@ export async function bumpAll(
     if (sessionScoped) session!.track(backend);
     try {
       const done = backend.bump(tags, sessionId);
-      if (isPromiseLike(done)) pending.push(done.catch((error: unknown) => bumpFailed(error, session, counters)));
+      if (isPromiseLike(done))
+        pending.push(done.catch((error: unknown) => bumpFailed(error, session, counters)));
     } catch (error) {
       bumpFailed(error, session, counters);
     }
@@ -72,5 +73,11 @@ export async function invalidateResource(
     session.metrics.untooled.invalidations++;
   }
   noteInvalidation(names, scope, session);
-  await bumpAll(invalidationTags(names, scope, session), backendsToInvalidate(), session, scope === 'session', counters);
+  await bumpAll(
+    invalidationTags(names, scope, session),
+    backendsToInvalidate(),
+    session,
+    scope === 'session',
+    counters,
+  );
 }
