@@ -3,12 +3,17 @@
  * tools. The "model" is a fixed plan of tool calls (what an LLM typically emits), the helpdesk API is simulated
  * with latency, and everything else is the real library.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AgentCache,
   AgentCacheInvalidator,
   AgentCacheSession,
   AgentLoopDetectedError,
+  type Backend,
+  DiskBackend,
   getMetrics,
   type LoopDetection,
 } from 'agent-cache';
@@ -140,6 +145,28 @@ await runPlan(
 );
 for (const d of detections)
   console.log(`  detected: ${d.kind} of ${d.toolName}(${d.args.join(', ')}) × ${d.count}`);
+
+// Turn 3: knowledge-base answers persist in a SQLite file (DiskBackend) and survive a restart of the agent.
+const dir = mkdtempSync(join(tmpdir(), 'agent-cache-demo-'));
+const cacheFile = join(dir, 'cache.db');
+const searchDocsOn = (backend: Backend) =>
+  AgentCache({ resource: 'docs', ttl: '1h', backend })(async function searchDocs(query: string) {
+    return helpdesk(() => [`How refunds work (matched "${query}")`]);
+  });
+console.log(`\nAgent run 3: knowledge-base search cached on disk (${cacheFile})`);
+for (const phase of ['first process', 'after a restart']) {
+  const disk = new DiskBackend(cacheFile);
+  const searchDocs = searchDocsOn(disk); // a restarted agent wraps its tools again
+  const before = api.calls;
+  const started = performance.now();
+  await searchDocs('refund policy');
+  const ms = (performance.now() - started).toFixed(1).padStart(5);
+  console.log(
+    `  ${`searchDocs(refund policy), ${phase}`.padEnd(46)} ${ms} ms  ${api.calls > before ? 'ran the tool' : 'served from the SQLite file'}`,
+  );
+  await disk.close();
+}
+rmSync(dir, { recursive: true, force: true });
 
 const total = getMetrics();
 const toolCalls = total.hits + total.misses + total.bypassed;
