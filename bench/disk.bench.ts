@@ -9,20 +9,10 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { deserialize, serialize } from 'node:v8';
 import { AgentCache, DiskBackend, MemoryBackend } from '../src/index.js';
+import { toolResult } from './fixtures.js';
 import { compare, target } from './harness.js';
 
 const KEYS = 1_000;
-
-/** A typical tool result: a small record with a date, a list and some text (~400 bytes serialized). */
-function result(i: number) {
-  return {
-    id: `T-${i}`,
-    status: i % 3 === 0 ? 'open' : 'closed',
-    updatedAt: new Date(1_700_000_000_000 + i),
-    tags: ['billing', 'priority', `team-${i % 7}`],
-    body: 'The customer reports that the invoice total does not match the order lines. '.repeat(4),
-  };
-}
 
 export async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-cache-bench-'));
@@ -31,7 +21,7 @@ export async function main(): Promise<void> {
     raw.exec('PRAGMA journal_mode = WAL; CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL)');
     const insert = raw.prepare('INSERT INTO kv VALUES (?, ?)');
     raw.exec('BEGIN');
-    for (let i = 0; i < KEYS; i++) insert.run(`key-${i}`, serialize(result(i)));
+    for (let i = 0; i < KEYS; i++) insert.run(`key-${i}`, serialize(toolResult(i)));
     raw.exec('COMMIT');
     const select = raw.prepare('SELECT value FROM kv WHERE key = ?');
 
@@ -41,13 +31,13 @@ export async function main(): Promise<void> {
     for (const backend of [disk, memory]) {
       const gens = await backend.generations(tags);
       for (let i = 0; i < KEYS; i++)
-        await backend.set(`key-${i}`, { value: result(i), expiresAt: 0, tags, gens });
+        await backend.set(`key-${i}`, { value: toolResult(i), expiresAt: 0, tags, gens });
     }
     let calls = 0;
     const getTicket = AgentCache({ name: 'getTicket', resource: 'tickets', backend: disk })(
       async (i: number) => {
         calls++;
-        return result(i);
+        return toolResult(i);
       },
     );
     for (let i = 0; i < KEYS; i++) await getTicket(i);

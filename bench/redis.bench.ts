@@ -17,20 +17,11 @@ import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { Redis } from 'ioredis';
 import { RedisBackend } from '../src/backends/redis/index.js';
 import { MemoryBackend } from '../src/index.js';
+import { toolResult } from './fixtures.js';
 import { compare, percentile, target } from './harness.js';
 
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEYS = 1_000;
-
-function result(i: number) {
-  return {
-    id: `T-${i}`,
-    status: i % 3 === 0 ? 'open' : 'closed',
-    updatedAt: new Date(1_700_000_000_000 + i),
-    tags: ['billing', 'priority', `team-${i % 7}`],
-    body: 'The customer reports that the invoice total does not match the order lines. '.repeat(4),
-  };
-}
 
 export async function main(): Promise<void> {
   const prefix = `agent-cache-bench:${randomUUID()}:`;
@@ -42,9 +33,9 @@ export async function main(): Promise<void> {
   const keys = Array.from({ length: KEYS }, (_, i) => `key-${i}`);
   const gens = await strict.generations(tags);
   for (let i = 0; i < KEYS; i++) {
-    await raw.set(`${prefix}raw:${keys[i]}`, serialize(result(i)));
-    await strict.set(keys[i]!, { value: result(i), expiresAt: 0, tags, gens });
-    memory.set(keys[i]!, { value: result(i), expiresAt: 0, tags, gens: memory.generations(tags) });
+    await raw.set(`${prefix}raw:${keys[i]}`, serialize(toolResult(i)));
+    await strict.set(keys[i]!, { value: toolResult(i), expiresAt: 0, tags, gens });
+    memory.set(keys[i]!, { value: toolResult(i), expiresAt: 0, tags, gens: memory.generations(tags) });
   }
 
   const bentoL2 = new BentoCache({
@@ -67,11 +58,11 @@ export async function main(): Promise<void> {
     ttl: 600,
     storage: { type: 'redis', options: { client: dedupeClient, invalidation: { referencesTTL: 600 } } },
   }).define('agentCacheBenchTicket', { references: () => ['agentCacheBenchTickets'] }, async (i: number) =>
-    result(i),
+    toolResult(i),
   );
   for (let i = 0; i < KEYS; i++) {
-    await bentoL2.set({ key: keys[i]!, value: result(i), tags: ['tickets'] });
-    await bentoL1.set({ key: keys[i]!, value: result(i), tags: ['tickets'] });
+    await bentoL2.set({ key: keys[i]!, value: toolResult(i), tags: ['tickets'] });
+    await bentoL1.set({ key: keys[i]!, value: toolResult(i), tags: ['tickets'] });
     await dedupe.agentCacheBenchTicket(i);
   }
   for (let i = 0; i < KEYS; i++) await withL1.get(keys[i]!); // fill the L1
