@@ -30,13 +30,16 @@ export class KeyMemo {
   /**
    * The cache key `prefix + scope + compactKey(canonicalEncode(value))`, the same string object as last time when
    * an equal value was seen under the same prefix and scope (so the backend's map finds its hash already computed).
-   * Throws like `canonicalEncode` for values with no canonical form.
+   * `scopeSeed` (any 31-bit number fixed per scope) spreads scopes over the table. Throws like `canonicalEncode`
+   * for values with no canonical form.
    */
-  key(value: unknown, prefix: string, scope: string): string {
+  key(value: unknown, prefix: string, scope: string, scopeSeed = 0): string {
     budget = MAX_NODES;
     seen = 0;
-    const hash = hashOf(value, 0);
+    let hash = hashOf(value, 0);
     if (hash === BAIL) return prefix + scope + compactKey(canonicalEncode(value));
+    // Sessions calling a tool with the same arguments land in different slots instead of evicting each other.
+    hash = (hash ^ scopeSeed) >>> 1;
     const table = this.#table;
     const a = hash & this.#mask;
     const b = (Math.imul(hash, 0x9e3779b1) >>> 16) & this.#mask;

@@ -17,6 +17,8 @@ export class AgentCacheSession {
   readonly sessionId: string;
   /** Key material of this session (its id, self-delimited), computed once. */
   readonly keyPart: string;
+  /** Spreads this session's argument keys over the key memo of each tool (see KeyMemo). */
+  readonly keySeed = (Math.random() * 0x7fffffff) | 0;
   readonly metrics = new MetricsRecorder();
   readonly loop: LoopDetector | undefined;
   readonly backend: Backend | undefined;

@@ -66,7 +66,9 @@ export class ReadTool {
     let key: string;
     try {
       const material = spec.key === undefined ? args : spec.key.apply(thisArg, args);
-      key = this.#keys.key(material, this.#keyPrefix, scoped ? session!.keyPart : 'g');
+      key = scoped
+        ? this.#keys.key(material, this.#keyPrefix, session!.keyPart, session!.keySeed)
+        : this.#keys.key(material, this.#keyPrefix, 'g');
     } catch (error) {
       this.#warnBypass(error, session);
       return this.#bypass(thisArg, args, session, depth);

@@ -191,6 +191,8 @@ describe('canonical keys (§6)', () => {
         fc.property(fc.array(json, { minLength: 1, maxLength: 20 }), (values) => {
           for (const v of [...values, ...values]) {
             expect(memo.key([v], 'P', 'g')).toBe(`Pg${compactKey(enc([v]))}`);
+            expect(memo.key([v], 'P', 's"a"', 0x5eed)).toBe(`Ps"a"${compactKey(enc([v]))}`);
+            expect(memo.key([v], 'P', 's"b"', 0x1234567)).toBe(`Ps"b"${compactKey(enc([v]))}`);
           }
         }),
         { numRuns: 200 },
