@@ -1,3 +1,4 @@
+import { rememberElements } from '../key/digest.js';
 import type { PromptSegment } from './prompt-layout.js';
 
 export interface ChatRequestLike {
@@ -50,51 +51,68 @@ export function segmentsFromMessages(
   const volatileFrom = newestUser === -1 ? Math.max(0, messages.length - 1) : newestUser;
   const front = segments.length;
   // Messages before both this call's and the previous call's volatile turn, and the same objects as then, get
-  // the same segments: copy them instead of looking each one up (a long conversation repeats its history).
+  // the same segments: keep them instead of looking each one up (a long conversation repeats its history).
   const previous = messages.length > 0 ? lastCall.get(messages[0] as object) : undefined;
   let start = 0;
-  let out = segments;
+  let snapshot: PromptSegment[] = [];
+  let contents: unknown[] = [];
   if (previous !== undefined && previous.cacheHistory === cacheHistory) {
-    const limit = Math.min(volatileFrom, previous.volatileFrom, previous.segments.length);
-    // A segment's content is its message, and segments are frozen: they are the snapshot to compare with.
+    // A segment's content is its message, and segments are frozen: their contents are the snapshot to compare
+    // with, kept side by side in `contents` (one array read per message, not one segment object each).
     const old = previous.segments;
+    const known = previous.contents;
+    const limit = Math.min(volatileFrom, previous.volatileFrom, old.length, known.length);
     // Frozen messages cannot have had their role edited: the same objects are classified as before.
     const trusted = Math.min(limit, previous.frozenUpTo);
-    while (start < trusted && messages[start] === old[start]!.content) start++;
-    if (start === trusted) {
-      let leading = start === 0 || old[start - 1]!.role === 'system';
-      while (start < limit && messages[start] === old[start]!.content) {
-        // Roles are re-read: a role edited in place changes how the message is classified.
-        const role = roleOf(messages[start]);
-        leading &&= role === 'system' || role === 'developer';
-        if (leading !== (old[start]!.role === 'system')) break;
-        start++;
+    // Roles only matter while the leading system messages last: past them, a message before the volatile turn
+    // is history whatever its role.
+    let leading = true;
+    while (start < limit) {
+      if (messages[start] !== known[start]) break;
+      if (leading) {
+        const wasSystem = old[start]!.role === 'system';
+        if (start >= trusted) {
+          // Roles are re-read: a role edited in place changes how the message is classified.
+          const role = roleOf(messages[start]);
+          if ((role === 'system' || role === 'developer') !== wasSystem) break;
+        }
+        leading = wasSystem;
       }
+      start++;
     }
-    out = old.slice(0, start);
-    out.unshift(...segments);
+    // The snapshot is private to the conversation's last call, which this call replaces: reuse it in place.
+    old.length = start;
+    known.length = start;
+    snapshot = old;
+    contents = known;
   }
-  let leadingSystem = start === 0 || out[front + start - 1]!.role === 'system';
+  // The new messages' digests are asked for next (by a layout): when the request was just keyed, they are known.
+  rememberElements(messages, start);
+  let leadingSystem = start === 0 || snapshot[start - 1]!.role === 'system';
   for (let i = start; i < messages.length; i++) {
     const message = messages[i];
     const role = roleOf(message);
     leadingSystem &&= (role === 'system' || role === 'developer') && i < volatileFrom;
     const id = messageId(i);
-    if (leadingSystem) out.push(segment(id, true, 'system', message));
-    else if (i < volatileFrom) out.push(segment(id, cacheHistory, 'history', message));
-    else out.push(segment(id, false, 'volatile', message));
+    if (leadingSystem) snapshot.push(segment(id, true, 'system', message));
+    else if (i < volatileFrom) snapshot.push(segment(id, cacheHistory, 'history', message));
+    else snapshot.push(segment(id, false, 'volatile', message));
+    contents.push(message);
   }
   if (typeof messages[0] === 'object' && messages[0] !== null) {
     let frozenUpTo = Math.min(start, previous?.frozenUpTo ?? 0);
     while (frozenUpTo < messages.length && Object.isFrozen(messages[frozenUpTo])) frozenUpTo++;
-    lastCall.set(messages[0], { segments: out.slice(front), volatileFrom, cacheHistory, frozenUpTo });
+    lastCall.set(messages[0], { segments: snapshot, contents, volatileFrom, cacheHistory, frozenUpTo });
   }
-  return out;
+  // The caller's array is its own: a copy of the snapshot.
+  return front === 0 ? snapshot.slice() : segments.concat(snapshot);
 }
 
 interface LastCall {
-  /** The message segments (after tools and system), one per message. */
-  readonly segments: readonly PromptSegment[];
+  /** The message segments (after tools and system), one per message; reused by the next call. */
+  readonly segments: PromptSegment[];
+  /** The messages of those segments (their contents), in the same order. */
+  readonly contents: unknown[];
   readonly volatileFrom: number;
   readonly cacheHistory: boolean;
   /** How many leading messages are frozen objects (their role cannot have been edited since). */
