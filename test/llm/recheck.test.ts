@@ -161,7 +161,7 @@ describe('re-checking memoized messages', () => {
     expect(cacheKey(r())).toBe(scratchKey(r()));
     ((history[1]!.content as Msg[])[0] as Msg).text = long('a2');
     expect(cacheKey(r())).toBe(scratchKey(r()));
-    (history[2] as Record<string, unknown>).constructor = 'changed';
+    (history[2] as unknown as { constructor: unknown }).constructor = 'changed';
     expect(cacheKey(r())).toBe(scratchKey(r()));
     const segments = segmentsFromMessages(r(), { cacheHistory: true });
     expectSameLayout(PromptCacheLayout.fromSegments(segments), scratchLayout(segments));
