@@ -15,6 +15,8 @@ interface Stored extends BackendEntry {
   readonly bytes: number;
   /** Value of the backend's use counter when the entry was last moved to the recent end. */
   touched: number;
+  /** The generation clock when the tags were last found current: unchanged clock, nothing to re-check. */
+  checkedAt: number;
 }
 
 /**
@@ -67,9 +69,18 @@ export class MemoryBackend implements Backend {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (options?.stale) return entry;
-    if ((entry.expiresAt !== 0 && entry.expiresAt <= Date.now()) || !this.#current(entry)) {
+    if (entry.expiresAt !== 0 && entry.expiresAt <= Date.now()) {
       this.#remove(key, entry);
       return undefined;
+    }
+    // Every change of a generation (bump, forgetting, clear, clearSession) advances the clock, so an entry checked
+    // since the last change is still current: a hit in a quiet period costs no generation lookup.
+    if (entry.checkedAt !== this.#clock) {
+      if (!this.#current(entry)) {
+        this.#remove(key, entry);
+        return undefined;
+      }
+      entry.checkedAt = this.#clock;
     }
     // Move to the most-recently-used end, unless it is already among the most recent half: an approximate LRU
     // that spares hot entries two map operations per hit.
@@ -103,7 +114,7 @@ export class MemoryBackend implements Backend {
     }
     const previous = this.#entries.get(key);
     if (previous) this.#remove(key, previous);
-    const stored: Stored = { ...entry, bytes, touched: ++this.#ticks };
+    const stored: Stored = { ...entry, bytes, touched: ++this.#ticks, checkedAt: this.#clock };
     this.#entries.set(key, stored);
     this.#bytes += bytes;
     if (entry.sessionId !== undefined) addTo(this.#sessionKeys, entry.sessionId, key);
@@ -147,6 +158,7 @@ export class MemoryBackend implements Backend {
     const tags = this.#sessionTags.get(sessionId);
     if (tags) {
       for (const tag of tags) this.#gens.delete(tag);
+      this.#clock++; // those tags now read as the floor: entries must be checked again
       this.#sessionTags.delete(sessionId);
     }
   }

@@ -127,9 +127,11 @@ function hashOf(value: unknown, depth: number): number {
         const k = keys[i]!;
         const v = (value as Record<string, unknown>)[k];
         if (v === undefined) continue; // the same as a missing property
-        const kh = hashString(k);
         const vh = hashOf(v, depth + 1);
-        if (kh === BAIL || vh === BAIL) return BAIL;
+        if (vh === BAIL) return BAIL;
+        // A property name only enters by its length and first character: names rarely tell two calls of one tool
+        // apart (values do), and equality is checked on the copy anyway.
+        const kh = Math.imul(k.length, 0x9e3779b1) ^ (k.length > 0 ? k.charCodeAt(0) : 0);
         h = (h + Math.imul(kh ^ Math.imul(vh, 0x2c1b3c6d), 0x297a2d39)) | 0;
       }
       return h >>> 1;
