@@ -678,33 +678,15 @@ function freshArray(a: readonly unknown[], depth: number, again: boolean): Array
   const body = `[${encoded.join(',')}`;
   const elementsFrozen = objectsDeepFrozen(vals, 0);
   const frozen = elementsFrozen && Object.isFrozen(a) && deepFrozen(a, undefined, vals);
-  if (length - (a.length > 0 ? 1 : 0) <= DIGEST_INLINE_LIMIT) {
-    return {
-      array: true,
-      vals,
-      reps,
-      subs,
-      slots,
-      len: a.length,
-      frozen,
-      elementsFrozen,
-      state: undefined,
-      rep: `${body}]`,
-    };
-  }
-  const state = createHash('sha256').update(body);
-  return {
-    array: true,
-    vals,
-    reps,
-    subs,
-    slots,
-    len: a.length,
-    frozen,
-    elementsFrozen,
-    state,
-    rep: `H${state.copy().update(']').digest('base64url')}`,
-  };
+  const inline = length - (a.length > 0 ? 1 : 0) <= DIGEST_INLINE_LIMIT;
+  const state = inline ? undefined : createHash('sha256').update(body);
+  const own = state === undefined ? `${body}]` : hashedArrayRep(state);
+  return { array: true, vals, reps, subs, slots, len: a.length, frozen, elementsFrozen, state, rep: own };
+}
+
+/** The rep of a hashed array: its running hash state closed with `]`. */
+function hashedArrayRep(state: Hash): string {
+  return `H${state.copy().update(']').digest('base64url')}`;
 }
 
 /** Continues `base` (a hashed prefix of `a`) with the remaining elements, from a copy of its hash state. */
@@ -735,6 +717,8 @@ function extendArray(a: readonly unknown[], base: ArrayMemo, depth: number, agai
     state.update(i === 0 ? r : `,${r}`);
   }
   // Conservatively never marked frozen: a frozen array built from a memoized one is re-checked like any other.
+  const elementsFrozen = base.elementsFrozen && objectsDeepFrozen(vals, base.len);
+  const own = hashedArrayRep(state);
   return {
     array: true,
     vals,
@@ -743,9 +727,9 @@ function extendArray(a: readonly unknown[], base: ArrayMemo, depth: number, agai
     slots,
     len: a.length,
     frozen: false,
-    elementsFrozen: base.elementsFrozen && objectsDeepFrozen(vals, base.len),
+    elementsFrozen,
     state,
-    rep: `H${state.copy().update(']').digest('base64url')}`,
+    rep: own,
   };
 }
 
