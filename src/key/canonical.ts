@@ -113,7 +113,7 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
  * backslash, control character or surrogate is its JSON form between quotes. Surrogates go the slow way so that
  * lone ones are escaped (hashing a lone surrogate as UTF-8 would merge distinct strings).
  */
-function quote(s: string): string {
+export function quote(s: string): string {
   if (s.length > 64) return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

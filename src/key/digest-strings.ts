@@ -1,10 +1,6 @@
-import { hash } from 'node:crypto';
+import { sha256 } from './hash.js';
 
-/** The long-string and property-name pieces of the digest form (see digest.ts). */
-
-export function sha256(material: string, encoding: 'hex' | 'base64url'): string {
-  return hash('sha256', material, encoding);
-}
+/** The long-string pieces of the digest form (see digest.ts). */
 
 /**
  * A long string is hashed on its own, straight from its characters: cheaper than escaping it to JSON first, and
@@ -46,16 +42,4 @@ export function cachedStringRep(value: string): string {
   stringReps.set(value, result);
   stringChars += value.length;
   return result;
-}
-
-/** JSON form of a property name; the same few names (`role`, `content`, `type`…) come back all the time. */
-const quotedKeys = new Map<string, string>();
-
-export function quoted(key: string): string {
-  let q = quotedKeys.get(key);
-  if (q === undefined) {
-    q = JSON.stringify(key);
-    if (quotedKeys.size < 4_096 && key.length <= 64) quotedKeys.set(key, q);
-  }
-  return q;
 }

@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import { canonicalEncode } from './canonical.js';
-import { cachedStringRep, LONG_STRING, quoted, sha256, stringRep } from './digest-strings.js';
+import { canonicalEncode, quote } from './canonical.js';
+import { cachedStringRep, LONG_STRING, stringRep } from './digest-strings.js';
 import { NotCanonicalisableError } from './errors.js';
+import { sha256 } from './hash.js';
 
 /**
  * A Merkle form of the canonical encoding, for large values that are re-keyed again and again (an agent's chat
@@ -324,7 +325,7 @@ function rep(value: unknown, depth: number, again = false): string {
     return leafRep(value);
   }
   if (typeof value === 'string') {
-    if (value.length <= LONG_STRING) return JSON.stringify(value);
+    if (value.length <= LONG_STRING) return quote(value);
     // Direct fields of the request (a system prompt) sit in a new object every turn, and a string given to
     // canonicalDigest on its own (a segment's content) has no object to remember it by: cache their digests.
     return depth <= 1 ? cachedStringRep(value) : stringRep(value);
@@ -454,7 +455,7 @@ function objectRep(o: Record<string, unknown>, depth: number, again: boolean): s
     const r = encoded[i];
     if (r === undefined) continue;
     if (body.length > 1) body += ',';
-    body += `${quoted(keys[i]!)}:${r}`;
+    body += `${quote(keys[i]!)}:${r}`;
   }
   body += '}';
   const result = body.length > DIGEST_INLINE_LIMIT ? `H${sha256(body, 'base64url')}` : body;
