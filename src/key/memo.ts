@@ -63,11 +63,6 @@ function matches(memo: Memo, hash: number, prefix: string, scope: string, value:
   return equal(memo.copy, value);
 }
 
-/** Canonical encoding of tool arguments (no memo): for rare paths such as invalidate(). */
-export function encodeArguments(value: unknown): string {
-  return canonicalEncode(value);
-}
-
 /** Flattens a concatenated string once, so every later lookup with it hashes a flat string (the hash is cached). */
 function flat(s: string): string {
   Number(s);

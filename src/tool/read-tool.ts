@@ -1,8 +1,7 @@
 import { type Backend, type BackendEntry, isPromiseLike } from '../backends/contract.js';
 import { registerBackend } from '../backends/registry.js';
 import { type Defaults, getDefaults } from '../config.js';
-import { compactKey } from '../key/compact.js';
-import { encodeArguments, KeyMemo } from '../key/memo.js';
+import { KeyMemo } from '../key/memo.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
 import { contextStorage } from '../session/context.js';
@@ -65,15 +64,12 @@ export class ReadTool {
 
     let key: string;
     try {
-      const material = spec.key === undefined ? args : spec.key.apply(thisArg, args);
-      key = scoped
-        ? this.#keys.key(material, this.#keyPrefix, session!.keyPart, session!.keySeed)
-        : this.#keys.key(material, this.#keyPrefix, 'g');
+      key = this.#keyFor(thisArg, args, session);
     } catch (error) {
       this.#warnBypass(error, session);
       return this.#bypass(thisArg, args, session, depth);
     }
-    const backend = spec.backend ?? (scoped ? session!.backend : undefined) ?? defaults.backend;
+    const backend = this.#backendFor(session, defaults);
     if (session?.loop !== undefined) return this.#gated(thisArg, args, key, backend, session, depth);
     return this.#lookup(thisArg, args, key, backend, session, depth);
   }
@@ -83,21 +79,19 @@ export class ReadTool {
     const session = contextStorage.getStore()?.session;
     const defaults = getDefaults();
     if (defaults.version !== this.#version) this.#refresh(defaults);
-    const scoped = this.#spec.scope === 'session';
-    if (scoped && session === undefined) return;
-    let material: string;
+    if (this.#spec.scope === 'session' && session === undefined) return;
+    let key: string;
     try {
-      material = encodeArguments(this.#spec.key === undefined ? args : this.#spec.key.apply(thisArg, args));
+      key = this.#keyFor(thisArg, args, session);
     } catch {
       return; // such arguments are never cached
     }
-    const key = this.#keyPrefix + (scoped ? session!.keyPart : 'g') + compactKey(material);
     const flight = this.#inflight.get(key);
     if (flight) {
       flight.cancelled = true;
       this.#inflight.delete(key);
     }
-    const backend = this.#spec.backend ?? (scoped ? session!.backend : undefined) ?? defaults.backend;
+    const backend = this.#backendFor(session, defaults);
     try {
       await backend.delete(key);
     } catch (error) {
@@ -122,6 +116,21 @@ export class ReadTool {
         }
       }),
     );
+  }
+
+  /** The entry key of a call in its scope (a session-scoped tool needs a session). Throws for arguments with no
+   * canonical form, or when the `key` option throws. */
+  #keyFor(thisArg: unknown, args: unknown[], session: AgentCacheSession | undefined): string {
+    const material = this.#spec.key === undefined ? args : this.#spec.key.apply(thisArg, args);
+    return this.#spec.scope === 'session'
+      ? this.#keys.key(material, this.#keyPrefix, session!.keyPart, session!.keySeed)
+      : this.#keys.key(material, this.#keyPrefix, 'g');
+  }
+
+  #backendFor(session: AgentCacheSession | undefined, defaults: Defaults): Backend {
+    const own = this.#spec.backend;
+    if (own !== undefined) return own;
+    return (this.#spec.scope === 'session' ? session!.backend : undefined) ?? defaults.backend;
   }
 
   #refresh(defaults: Defaults): void {

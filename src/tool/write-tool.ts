@@ -1,7 +1,6 @@
 import type { Backend } from '../backends/contract.js';
 import { backendsToInvalidate, getDefaults } from '../config.js';
-import { compactKey } from '../key/compact.js';
-import { encodeArguments } from '../key/memo.js';
+import { KeyMemo } from '../key/memo.js';
 import { noteInvalidation } from '../loop/clock.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
@@ -22,6 +21,8 @@ export class WriteTool {
   readonly #spec: WriteSpec;
   readonly #fn: AnyFunction;
   readonly #counters: Counters;
+  /** Keys of calls, for loop detection's notion of "identical call". */
+  readonly #keys = new KeyMemo(64);
   #warned = false;
 
   constructor(name: string, spec: WriteSpec, fn: AnyFunction) {
@@ -59,7 +60,7 @@ export class WriteTool {
       return this.#run(thisArg, args, session, depth, resources);
     let key: string | undefined;
     try {
-      key = toolKeyPrefix(getDefaults().namespace, this.name) + compactKey(encodeArguments(args));
+      key = this.#keys.key(args, toolKeyPrefix(getDefaults().namespace, this.name), '');
     } catch {
       key = undefined; // still counts toward depth and retry storms
     }
