@@ -1,6 +1,7 @@
 import type { Backend } from './backends/contract.js';
 import { MemoryBackend } from './backends/memory.js';
 import { backendsInUseNow } from './backends/registry.js';
+import { AgentCacheTypeError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 
 export interface ConfigureOptions {
@@ -24,13 +25,13 @@ let defaults: Defaults = { backend: new MemoryBackend(), logger: consoleLogger, 
 
 export function configure(options: ConfigureOptions): void {
   if (options.namespace !== undefined && typeof options.namespace !== 'string') {
-    throw new TypeError('configure: option `namespace` must be a string');
+    throw new AgentCacheTypeError('configure: option `namespace` must be a string');
   }
   if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {
-    throw new TypeError('configure: option `logger` must have a warn(message) method');
+    throw new AgentCacheTypeError('configure: option `logger` must have a warn(message) method');
   }
   if (options.backend !== undefined && typeof options.backend?.get !== 'function') {
-    throw new TypeError('configure: option `backend` must implement the Backend interface');
+    throw new AgentCacheTypeError('configure: option `backend` must implement the Backend interface');
   }
   defaults = {
     backend: options.backend ?? defaults.backend,

@@ -2,6 +2,13 @@ export type { Backend, BackendEntry, BackendGetOptions, MaybePromise } from './b
 export { DiskBackend, type DiskBackendOptions } from './backends/disk.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.js';
 export { type ConfigureOptions, configure } from './config.js';
+export {
+  AgentCacheError,
+  type AgentCacheErrorCode,
+  AgentCacheTypeError,
+  BackendClosedError,
+  MissingPeerDependencyError,
+} from './errors.js';
 export { canonicalEncode, NotCanonicalisableError } from './key/index.js';
 export * from './llm/index.js';
 export type { Logger } from './logger.js';

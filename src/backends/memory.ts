@@ -1,4 +1,5 @@
 import { serialize } from 'node:v8';
+import { AgentCacheTypeError, BackendClosedError } from '../errors.js';
 import type { Backend, BackendEntry, BackendGetOptions } from './contract.js';
 import { unregisterBackend } from './registry.js';
 
@@ -218,12 +219,12 @@ function addTo(index: Map<string, Set<string>>, id: string, member: string): voi
 }
 
 function closedError(): Error {
-  return new Error('MemoryBackend is closed');
+  return new BackendClosedError('MemoryBackend');
 }
 
 function positiveInteger(value: number, option: string): number {
   if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(
+    throw new AgentCacheTypeError(
       `MemoryBackend: option \`${option}\` must be a positive integer, got ${String(value)}`,
     );
   }

@@ -1,4 +1,5 @@
 import { getDefaults } from '../config.js';
+import { AgentCacheTypeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AgentCacheSession } from '../session/session.js';
 import { PromptPrefixViolationError } from './errors.js';
@@ -41,7 +42,7 @@ export class PromptCacheGuard {
   constructor(options: PromptCacheGuardOptions = {}) {
     const onViolation = options.onViolation ?? 'raise';
     if (onViolation !== 'raise' && onViolation !== 'warn' && onViolation !== 'record') {
-      throw new TypeError(
+      throw new AgentCacheTypeError(
         `PromptCacheGuard: option \`onViolation\` must be 'raise', 'warn' or 'record', got ${String(onViolation)}`,
       );
     }

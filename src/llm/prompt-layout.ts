@@ -1,3 +1,4 @@
+import { AgentCacheTypeError } from '../errors.js';
 import {
   canonicalDigest,
   type DigestHandle,
@@ -156,7 +157,7 @@ export class PromptCacheLayout {
   /** Throws a TypeError for a segment without an id, a duplicate id, or content that cannot be canonicalised. */
   static fromSegments(segments: readonly PromptSegment[]): PromptCacheLayout {
     if (!Array.isArray(segments))
-      throw new TypeError('PromptCacheLayout.fromSegments: expected an array of segments');
+      throw new AgentCacheTypeError('PromptCacheLayout.fromSegments: expected an array of segments');
     const found = findBase(segments);
     const parts = found === undefined ? emptyParts() : found.base.#handOver(found.kept);
     // A base's segments were all frozen (else it would not have been registered).
@@ -330,13 +331,13 @@ function checkOf(content: unknown): Check {
 function addSegment(parts: Parts, segment: PromptSegment | undefined, i: number): void {
   const id = segment?.id;
   if (typeof id !== 'string' || id === '') {
-    throw new TypeError(
+    throw new AgentCacheTypeError(
       `PromptCacheLayout.fromSegments: segment ${i} has no id (a non-empty string is required)`,
     );
   }
   const earlier = parts.idIndex.get(id);
   if (earlier !== undefined) {
-    throw new TypeError(
+    throw new AgentCacheTypeError(
       `PromptCacheLayout.fromSegments: duplicate segment id ${JSON.stringify(id)} (segments ${earlier} and ${i})`,
     );
   }

@@ -1,5 +1,6 @@
 import type { Backend } from '../backends/contract.js';
 import { getDefaults } from '../config.js';
+import { AgentCacheTypeError } from '../errors.js';
 import { parseTtl, type Ttl } from '../tool/ttl.js';
 
 /** Where model responses are kept, by request key (`cacheKey`). `undefined` means "not cached". */
@@ -27,7 +28,7 @@ export class InMemoryResponseCache<T> implements ResponseCache<T> {
   constructor(options: InMemoryResponseCacheOptions = {}) {
     const max = options.maxEntries ?? 1_000;
     if (!Number.isInteger(max) || max <= 0) {
-      throw new TypeError(
+      throw new AgentCacheTypeError(
         `InMemoryResponseCache: option \`maxEntries\` must be a positive integer, got ${max}`,
       );
     }
@@ -89,10 +90,12 @@ export class BackendResponseCache<T> implements ResponseCache<T> {
 
   constructor(backend: Backend, options: BackendResponseCacheOptions = {}) {
     if (typeof backend?.get !== 'function' || typeof backend.set !== 'function') {
-      throw new TypeError('BackendResponseCache: the first argument must implement the Backend interface');
+      throw new AgentCacheTypeError(
+        'BackendResponseCache: the first argument must implement the Backend interface',
+      );
     }
     if (options.namespace !== undefined && typeof options.namespace !== 'string') {
-      throw new TypeError('BackendResponseCache: option `namespace` must be a string');
+      throw new AgentCacheTypeError('BackendResponseCache: option `namespace` must be a string');
     }
     this.backend = backend;
     this.ttl = parseTtl(options.ttl, 'BackendResponseCache');

@@ -1,3 +1,4 @@
+import { AgentCacheTypeError } from '../errors.js';
 import { rememberElements } from '../key/digest.js';
 import type { PromptSegment } from './prompt-layout.js';
 
@@ -32,7 +33,8 @@ export function segmentsFromMessages(
   options: SegmentsFromMessagesOptions = {},
 ): PromptSegment[] {
   const messages = request?.messages;
-  if (!Array.isArray(messages)) throw new TypeError('segmentsFromMessages: `messages` must be an array');
+  if (!Array.isArray(messages))
+    throw new AgentCacheTypeError('segmentsFromMessages: `messages` must be an array');
   const cacheHistory = options.cacheHistory === true;
   const segments: PromptSegment[] = [];
   const { tools, system } = request;

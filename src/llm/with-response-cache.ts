@@ -1,4 +1,5 @@
 import { getDefaults } from '../config.js';
+import { AgentCacheTypeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { cacheKey } from './cache-key.js';
 import { type CachePolicy, responseCacheEnabled } from './policy.js';
@@ -37,10 +38,13 @@ export function withResponseCache<Req, Res, Rest extends unknown[] = []>(
   callModel: ModelCall<Req, Res, Rest>,
   options: WithResponseCacheOptions<Req, Res>,
 ): ModelCall<Req, Res, Rest> {
-  if (typeof callModel !== 'function') throw new TypeError('withResponseCache: callModel must be a function');
+  if (typeof callModel !== 'function')
+    throw new AgentCacheTypeError('withResponseCache: callModel must be a function');
   const { cache, policy, shouldCache, onEvent } = options ?? {};
   if (typeof cache?.get !== 'function' || typeof cache.put !== 'function') {
-    throw new TypeError('withResponseCache: option `cache` must implement ResponseCache (get and put)');
+    throw new AgentCacheTypeError(
+      'withResponseCache: option `cache` must implement ResponseCache (get and put)',
+    );
   }
   const exclude = ['cachePolicy', ...(options.exclude ?? [])];
   const keyOf = options.key ?? ((request: Req) => cacheKey(request, { exclude }));

@@ -1,7 +1,8 @@
+import { AgentCacheError } from '../errors.js';
 import type { LoopDetection, LoopKind } from './types.js';
 
 /** A loop was detected in a session whose `onLoop` resolved to 'raise'; the tool did not run. */
-export class AgentLoopDetectedError extends Error implements LoopDetection {
+export class AgentLoopDetectedError extends AgentCacheError implements LoopDetection {
   readonly kind: LoopKind;
   readonly toolName: string;
   readonly args: readonly unknown[];
@@ -10,8 +11,7 @@ export class AgentLoopDetectedError extends Error implements LoopDetection {
   readonly cycle?: readonly string[];
 
   constructor(detection: LoopDetection) {
-    super(describeLoop(detection));
-    this.name = 'AgentLoopDetectedError';
+    super('E_LOOP_DETECTED', describeLoop(detection));
     this.kind = detection.kind;
     this.toolName = detection.toolName;
     this.args = detection.args;

@@ -1,4 +1,5 @@
 import type { Backend } from '../backends/contract.js';
+import { AgentCacheTypeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LoopDetection, LoopMode } from '../loop/types.js';
 
@@ -45,7 +46,7 @@ const LOOP_MODES: readonly string[] = ['raise', 'warn', 'short_circuit'];
 export function resolveLoopOptions(options: AgentCacheSessionOptions): ResolvedLoopOptions {
   const onLoop = options.onLoop ?? 'raise';
   if (typeof onLoop !== 'function' && !LOOP_MODES.includes(onLoop)) {
-    throw new TypeError(
+    throw new AgentCacheTypeError(
       `AgentCacheSession: option \`onLoop\` must be 'raise', 'warn', 'short_circuit' or a function, got ${JSON.stringify(onLoop)}`,
     );
   }
@@ -64,7 +65,7 @@ export function resolveLoopOptions(options: AgentCacheSessionOptions): ResolvedL
 function threshold(value: number | undefined, fallback: number, option: string, min: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new TypeError(
+    throw new AgentCacheTypeError(
       `AgentCacheSession: option \`${option}\` must be an integer >= ${min}, got ${JSON.stringify(value) ?? String(value)}`,
     );
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend } from '../backends/contract.js';
 import { getDefaults } from '../config.js';
+import { AgentCacheTypeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { LoopDetector } from '../loop/detector.js';
 import { MetricsRecorder, type MetricsSnapshot } from '../metrics/counters.js';
@@ -32,7 +33,7 @@ export class AgentCacheSession {
       options.sessionId !== undefined &&
       (typeof options.sessionId !== 'string' || options.sessionId === '')
     ) {
-      throw new TypeError('AgentCacheSession: option `sessionId` must be a non-empty string');
+      throw new AgentCacheTypeError('AgentCacheSession: option `sessionId` must be a non-empty string');
     }
     const loopOptions = resolveLoopOptions(options);
     this.sessionId = options.sessionId ?? randomUUID();

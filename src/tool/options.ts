@@ -1,4 +1,5 @@
 import type { Backend } from '../backends/contract.js';
+import { AgentCacheTypeError } from '../errors.js';
 import { parseTtl, type Ttl } from './ttl.js';
 
 export type Scope = 'global' | 'session';
@@ -89,7 +90,7 @@ export function writeSpec(options: AgentCacheInvalidatorOptions): WriteSpec {
 export function checkScope(scope: unknown, owner: string): Scope {
   if (scope === undefined) return 'global';
   if (scope === 'global' || scope === 'session') return scope;
-  throw new TypeError(
+  throw new AgentCacheTypeError(
     `${owner}: option \`scope\` must be 'global' or 'session', got ${JSON.stringify(scope)}`,
   );
 }
@@ -101,7 +102,7 @@ export function resourceNames(value: unknown, owner: string): readonly string[] 
   } else if (Array.isArray(value) && value.every((r) => typeof r === 'string' && r !== '')) {
     return value.length > 1 ? [...new Set<string>(value)] : (value as string[]);
   }
-  throw new TypeError(
+  throw new AgentCacheTypeError(
     `${owner}: option \`resource\` must be a non-empty string, an array of them, or a function returning one; got ${describe(value)}`,
   );
 }
@@ -112,7 +113,7 @@ function resourceResolver(
   required: boolean,
 ): ResourceResolver {
   if (option === undefined) {
-    if (required) throw new TypeError(`${owner}: option \`resource\` is required`);
+    if (required) throw new AgentCacheTypeError(`${owner}: option \`resource\` is required`);
     return () => [];
   }
   if (typeof option === 'function') {
@@ -124,25 +125,29 @@ function resourceResolver(
 
 function checkObject(options: unknown, owner: string): void {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
+    throw new AgentCacheTypeError(`${owner}: options must be an object, got ${describe(options)}`);
   }
 }
 
 function checkName(name: unknown, owner: string): void {
   if (name !== undefined && (typeof name !== 'string' || name === '')) {
-    throw new TypeError(`${owner}: option \`name\` must be a non-empty string, got ${describe(name)}`);
+    throw new AgentCacheTypeError(
+      `${owner}: option \`name\` must be a non-empty string, got ${describe(name)}`,
+    );
   }
 }
 
 function checkFunction(value: unknown, owner: string, option: string): void {
   if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`${owner}: option \`${option}\` must be a function, got ${describe(value)}`);
+    throw new AgentCacheTypeError(
+      `${owner}: option \`${option}\` must be a function, got ${describe(value)}`,
+    );
   }
 }
 
 function checkBackend(backend: unknown, owner: string): void {
   if (backend !== undefined && typeof (backend as { get?: unknown } | null)?.get !== 'function') {
-    throw new TypeError(`${owner}: option \`backend\` must implement the Backend interface`);
+    throw new AgentCacheTypeError(`${owner}: option \`backend\` must implement the Backend interface`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { AgentCacheTypeError } from '../errors.js';
 /** A lifetime: milliseconds, or a string such as `'500ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
 export type Ttl = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
 
@@ -9,7 +10,9 @@ export function parseTtl(ttl: unknown, owner: string, option = 'ttl'): number | 
   if (ttl === undefined) return undefined;
   if (typeof ttl === 'number') {
     if (Number.isNaN(ttl) || ttl < 0) {
-      throw new TypeError(`${owner}: option \`${option}\` must be a non-negative number of ms, got ${ttl}`);
+      throw new AgentCacheTypeError(
+        `${owner}: option \`${option}\` must be a non-negative number of ms, got ${ttl}`,
+      );
     }
     return ttl === Number.POSITIVE_INFINITY ? undefined : ttl;
   }
@@ -17,7 +20,7 @@ export function parseTtl(ttl: unknown, owner: string, option = 'ttl'): number | 
     const match = TTL_PATTERN.exec(ttl.trim());
     if (match) return Number(match[1]) * UNIT_MS[match[2]!]!;
   }
-  throw new TypeError(
+  throw new AgentCacheTypeError(
     `${owner}: option \`${option}\` must be a number of ms or a duration like '500ms', '30s', '5m', '1h', '1d'; got ${JSON.stringify(ttl) ?? String(ttl)}`,
   );
 }

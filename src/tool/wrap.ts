@@ -1,3 +1,4 @@
+import { AgentCacheTypeError } from '../errors.js';
 /** A read tool: the original function, cached. */
 export type CachedTool<A extends unknown[], R> = ((...args: A) => Promise<R>) & {
   /** The tool's identity in keys, metrics and loop detection. */
@@ -45,12 +46,14 @@ export function toolNameOf(
   explicit: string | undefined,
 ): string {
   if (typeof fn !== 'function') {
-    throw new TypeError(`${owner}(...) must wrap a function, got ${fn === null ? 'null' : typeof fn}`);
+    throw new AgentCacheTypeError(
+      `${owner}(...) must wrap a function, got ${fn === null ? 'null' : typeof fn}`,
+    );
   }
   if (context !== undefined) {
     const kind = (context as { kind?: unknown }).kind;
     if (kind !== 'method') {
-      throw new TypeError(`${owner} decorates class methods only, not a ${String(kind)}`);
+      throw new AgentCacheTypeError(`${owner} decorates class methods only, not a ${String(kind)}`);
     }
   }
   if (explicit !== undefined) return explicit;
@@ -59,7 +62,7 @@ export function toolNameOf(
     return typeof name === 'symbol' ? (name.description ?? '') : name;
   }
   if (fn.name) return fn.name;
-  throw new TypeError(
+  throw new AgentCacheTypeError(
     `${owner}: the wrapped function is anonymous; pass option \`name\` (the tool's identity in keys and metrics)`,
   );
 }

@@ -11,6 +11,7 @@ import {
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { getDefaults } from '../../config.js';
+import { AgentCacheError } from '../../errors.js';
 import { ensureSchema, WrongSchemaError } from './schema.js';
 
 export interface OpenOptions {
@@ -30,7 +31,11 @@ export function openCacheFile(path: string, options: OpenOptions): DatabaseSync 
     return openAndCheck(file, options);
   } catch (error) {
     if (!isNotACache(error)) {
-      throw new Error(`DiskBackend: cannot open ${file}: ${(error as Error).message}`, { cause: error });
+      throw new AgentCacheError(
+        'E_BACKEND_OPEN',
+        `DiskBackend: cannot open ${file}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const aside = `${file}.corrupt-${Date.now()}`;
     moveAside(file, aside);
@@ -69,7 +74,8 @@ function switchToWal(db: DatabaseSync, file: string, busyTimeout: number): void 
   for (;;) {
     const { journal_mode: mode } = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
     if (mode === 'wal') return;
-    if (Date.now() >= deadline) throw new Error(`could not switch ${file} to WAL mode (it stays ${mode})`);
+    if (Date.now() >= deadline)
+      throw new AgentCacheError('E_BACKEND_OPEN', `could not switch ${file} to WAL mode (it stays ${mode})`);
     Atomics.wait(pause, 0, 0, 5); // a synchronous 5 ms pause: the constructor is synchronous
   }
 }
@@ -82,7 +88,11 @@ function createPrivate(file: string): void {
     fd = openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return; // another process created it first
-    throw new Error(`DiskBackend: cannot create ${file}: ${(error as Error).message}`, { cause: error });
+    throw new AgentCacheError(
+      'E_BACKEND_OPEN',
+      `DiskBackend: cannot create ${file}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   try {
     fchmodSync(fd, 0o600); // the umask may have taken bits away, never added: make it exact
@@ -97,16 +107,23 @@ function checkDirectory(file: string): void {
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
-    throw new Error(`DiskBackend: directory ${dir} does not exist (create it first)`);
+    throw new AgentCacheError(
+      'E_BACKEND_OPEN',
+      `DiskBackend: directory ${dir} does not exist (create it first)`,
+    );
   }
-  if (!isDir) throw new Error(`DiskBackend: ${dir} is not a directory`);
+  if (!isDir) throw new AgentCacheError('E_BACKEND_OPEN', `DiskBackend: ${dir} is not a directory`);
   try {
     // W_OK on the directory: SQLite needs to create the -wal and -shm files beside the database.
     accessSync(dir, constants.W_OK);
   } catch (error) {
-    throw new Error(`DiskBackend: directory ${dir} is not writable (${(error as Error).message})`, {
-      cause: error,
-    });
+    throw new AgentCacheError(
+      'E_BACKEND_OPEN',
+      `DiskBackend: directory ${dir} is not writable (${(error as Error).message})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -1,6 +1,10 @@
+import { AgentCacheError } from '../../errors.js';
+
 /** Raised instead of sending a command while the circuit is open or the connection is down. */
-export class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError';
+export class RedisUnavailableError extends AgentCacheError {
+  constructor(message: string) {
+    super('E_BACKEND_UNAVAILABLE', message);
+  }
 }
 
 export interface BreakerOptions {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
+import { MissingPeerDependencyError } from '../../errors.js';
 
 /**
  * Creates an ioredis client for a URL. ioredis is an optional peer dependency, loaded only here (synchronously, so
@@ -14,10 +15,11 @@ export function createClient(url: string, timeout: number): Redis {
   try {
     mod = createRequire(import.meta.url)('ioredis') as typeof mod;
   } catch (error) {
-    throw new Error('RedisBackend needs the `ioredis` package: npm install ioredis', { cause: error });
+    throw new MissingPeerDependencyError('ioredis', 'RedisBackend', { cause: error });
   }
   const IORedis = mod.Redis ?? mod.default;
-  if (IORedis === undefined) throw new Error('RedisBackend: the installed `ioredis` has no Redis export');
+  if (IORedis === undefined)
+    throw new MissingPeerDependencyError('ioredis (with a Redis export)', 'RedisBackend');
   const options: RedisOptions = {
     connectTimeout: Math.max(1_000, timeout * 2),
     commandTimeout: timeout,

@@ -1,3 +1,4 @@
+import { AgentCacheTypeError } from '../../errors.js';
 import type { BackendEntry } from '../contract.js';
 import { storable } from '../storable-text.js';
 
@@ -27,7 +28,7 @@ export class L1Cache {
   constructor(options: L1Options = {}) {
     const max = options.maxEntries ?? 10_000;
     if (!Number.isInteger(max) || max <= 0) {
-      throw new TypeError(
+      throw new AgentCacheTypeError(
         `RedisBackend: option \`l1.maxEntries\` must be a positive integer, got ${String(max)}`,
       );
     }
