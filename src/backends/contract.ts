@@ -22,6 +22,10 @@ export interface BackendEntry {
   readonly gens: readonly number[];
   /** Set for session-scoped entries, so that ending the session can drop them. */
   readonly sessionId?: string | undefined;
+  /** When the value was stored, in ms since the epoch (0 or absent: unknown). Shown by the `agent-cache` command. */
+  readonly createdAt?: number;
+  /** How long the execution that produced the value took, in ms: what a hit on this entry saves (`savedMs`). */
+  readonly durationMs?: number;
 }
 
 export interface BackendGetOptions {

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { AgentCacheTypeError, BackendClosedError } from '../errors.js';
 import type { Backend, BackendEntry, BackendGetOptions } from './contract.js';
 import { DiskEntry } from './disk/entry.js';
 import { openCacheFile } from './disk/open-file.js';
@@ -19,7 +20,15 @@ export interface DiskBackendOptions {
   readonly busyTimeout?: number;
 }
 
-type Row = [value: Uint8Array, expiresAt: number, tags: string, gens: string, sessionId: string | null];
+type Row = [
+  value: Uint8Array,
+  expiresAt: number,
+  tags: string,
+  gens: string,
+  sessionId: string | null,
+  createdAt: number,
+  durationMs: number,
+];
 
 /** Expired rows deleted per sweep: bounded so that a write never pays for a large backlog at once. */
 const SWEEP_BATCH = 128;
@@ -53,7 +62,7 @@ export class DiskBackend implements Backend {
   constructor(options: string | DiskBackendOptions) {
     const opts = typeof options === 'string' ? { path: options } : options;
     if (typeof opts?.path !== 'string' || opts.path === '') {
-      throw new TypeError(
+      throw new AgentCacheTypeError(
         'DiskBackend: a file path is required: new DiskBackend(path) or new DiskBackend({ path })',
       );
     }
@@ -61,7 +70,7 @@ export class DiskBackend implements Backend {
     this.maxGenerations = positiveInteger(opts.maxGenerations ?? 100_000, 'maxGenerations');
     const busyTimeout = opts.busyTimeout ?? 2_000;
     if (!Number.isFinite(busyTimeout) || busyTimeout < 0) {
-      throw new TypeError(
+      throw new AgentCacheTypeError(
         `DiskBackend: option \`busyTimeout\` must be a non-negative number of ms, got ${busyTimeout}`,
       );
     }
@@ -94,7 +103,7 @@ export class DiskBackend implements Backend {
       return undefined;
     }
     if (!options?.stale) this.#touched(k);
-    return new DiskEntry(value, row[1], row[2], row[3], row[4]);
+    return new DiskEntry(value, row[1], row[2], row[3], row[4], row[5], row[6]);
   }
 
   generations(tags: readonly string[]): readonly number[] {
@@ -113,7 +122,17 @@ export class DiskBackend implements Backend {
     const gens = JSON.stringify(entry.gens);
     const sid = entry.sessionId === undefined ? null : storable(entry.sessionId);
     return this.#write(() => {
-      const { changes } = this.#s.setIfCurrent.run(k, bytes, entry.expiresAt, tags, gens, sid, this.#stamp());
+      const { changes } = this.#s.setIfCurrent.run(
+        k,
+        bytes,
+        entry.expiresAt,
+        tags,
+        gens,
+        sid,
+        this.#stamp(),
+        entry.createdAt ?? 0,
+        entry.durationMs ?? 0,
+      );
       if (changes === 0) return false;
       this.#touches.delete(k);
       this.#enforceBounds();
@@ -176,7 +195,7 @@ export class DiskBackend implements Backend {
   }
 
   #open(): DatabaseSync {
-    if (this.#db === undefined) throw new Error(`DiskBackend(${this.path}) is closed`);
+    if (this.#db === undefined) throw new BackendClosedError(`DiskBackend(${this.path})`);
     return this.#db;
   }
 
@@ -257,7 +276,9 @@ export class DiskBackend implements Backend {
 
 function positiveInteger(value: number, option: string): number {
   if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`DiskBackend: option \`${option}\` must be a positive integer, got ${String(value)}`);
+    throw new AgentCacheTypeError(
+      `DiskBackend: option \`${option}\` must be a positive integer, got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -224,6 +224,7 @@ export class ReadTool {
       backend,
       cancelled: false,
     };
+    const started = performance.now();
     record.promise = runAsFlight(record, () => this.#execute(thisArg, args, session, depth));
     this.#inflight.set(key, record);
     let value: unknown;
@@ -232,7 +233,8 @@ export class ReadTool {
     } finally {
       if (this.#inflight.get(key) === record) this.#inflight.delete(key);
     }
-    if (!record.cancelled) await this.#store(key, value, tags, gens, backend, session);
+    if (!record.cancelled)
+      await this.#store(key, value, tags, gens, backend, session, performance.now() - started);
     return value;
   }
 
@@ -243,6 +245,7 @@ export class ReadTool {
     gens: readonly number[],
     backend: Backend,
     session: AgentCacheSession | undefined,
+    durationMs: number,
   ): Promise<void> {
     const spec = this.#spec;
     const scoped = spec.scope === 'session';
@@ -260,12 +263,15 @@ export class ReadTool {
     }
     this.#backends.add(backend);
     if (scoped) session!.track(backend);
+    const now = Date.now();
     const entry: BackendEntry = {
       value,
-      expiresAt: spec.ttl === undefined ? 0 : Date.now() + spec.ttl,
+      expiresAt: spec.ttl === undefined ? 0 : now + spec.ttl,
       tags,
       gens,
       sessionId: scoped ? session!.sessionId : undefined,
+      createdAt: now,
+      durationMs,
     };
     try {
       const stored = backend.set(key, entry);

@@ -83,6 +83,16 @@ export function backendContract(name: string, make: MakeBackend, caps: ContractC
       expect(got?.sessionId).toBe('S');
     });
 
+    it('keeps when an entry was made and what producing it cost', async () => {
+      const createdAt = Date.now() - 5_000;
+      await backend.set('k', entry('v', [], [], { createdAt, durationMs: 12.5 }));
+      const got = await backend.get('k');
+      expect(got?.createdAt).toBe(createdAt);
+      expect(got?.durationMs).toBe(12.5);
+      const stale = await backend.get('k', { stale: true });
+      expect(stale?.durationMs).toBe(12.5);
+    });
+
     it('replaces an entry under the same key', async () => {
       await backend.set('k', entry(1, [], []));
       await backend.set('k', entry(2, [], []));

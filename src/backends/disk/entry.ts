@@ -8,6 +8,8 @@ import { fromStorable } from '../storable-text.js';
 export class DiskEntry implements BackendEntry {
   readonly value: unknown;
   readonly expiresAt: number;
+  readonly createdAt: number;
+  readonly durationMs: number;
   readonly #tagsJson: string;
   readonly #gensJson: string;
   readonly #sessionId: string | null;
@@ -20,9 +22,13 @@ export class DiskEntry implements BackendEntry {
     tagsJson: string,
     gensJson: string,
     sessionId: string | null,
+    createdAt: number,
+    durationMs: number,
   ) {
     this.value = value;
     this.expiresAt = expiresAt;
+    this.createdAt = createdAt;
+    this.durationMs = durationMs;
     this.#tagsJson = tagsJson;
     this.#gensJson = gensJson;
     this.#sessionId = sessionId;

@@ -1,7 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { AgentCacheError } from '../../errors.js';
 
 /** Bumped whenever the layout below changes: a file with another version is moved aside, never migrated in place. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * `meta` holds the schema version, the generation clock, the floor (the generation of every tag not in `gens`) and
@@ -17,7 +18,9 @@ CREATE TABLE entries (
   tags TEXT NOT NULL,
   gens TEXT NOT NULL,
   session_id TEXT,
-  used_at INTEGER NOT NULL
+  used_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL DEFAULT 0,
+  duration_ms REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX entries_expiry ON entries (expires_at) WHERE expires_at > 0;
 CREATE INDEX entries_used ON entries (used_at);
@@ -35,8 +38,10 @@ INSERT INTO meta (k, v) VALUES ('schema', ${SCHEMA_VERSION}), ('clock', 0), ('fl
 const TABLES = ['entries', 'gens', 'meta'];
 
 /** The file is a SQLite database but not an agent-cache of this version. */
-export class WrongSchemaError extends Error {
-  override readonly name = 'WrongSchemaError';
+export class WrongSchemaError extends AgentCacheError {
+  constructor(message: string) {
+    super('E_NOT_A_CACHE', message);
+  }
 }
 
 /**

@@ -9,13 +9,14 @@ const FLOOR = `(SELECT v FROM meta WHERE k = 'floor')`;
  * index of its `gens` array.
  */
 export interface Statements {
-  /** → [value, expires_at, tags, gens, session_id] of a fresh, unexpired entry. Params: key, now. */
+  /** → [value, expires_at, tags, gens, session_id, created_at, duration_ms] of a fresh, unexpired entry. Params: key, now. */
   readonly getFresh: StatementSync;
   /** → the same columns whatever the entry's state. Param: key. */
   readonly getAny: StatementSync;
   /** → [gen] per tag, in order. Param: JSON array of tags. */
   readonly generations: StatementSync;
-  /** Inserts/replaces the entry only if its gens are current. Params: key, value, expires, tags, gens, sid, used. */
+  /** Inserts/replaces the entry only if its gens are current. Params: key, value, expires, tags, gens, sid, used,
+   * created, duration. */
   readonly setIfCurrent: StatementSync;
   /** Advances the clock by n and returns the new value. Param: n. */
   readonly advanceClock: StatementSync;
@@ -41,24 +42,28 @@ export function prepareStatements(db: DatabaseSync): Statements {
   };
   return {
     getFresh: prepare(
-      `SELECT value, expires_at, tags, gens, session_id FROM entries e
+      `SELECT value, expires_at, tags, gens, session_id, created_at, duration_ms FROM entries e
        WHERE key = ?1 AND (expires_at = 0 OR expires_at > ?2)
          AND NOT EXISTS (SELECT 1 FROM json_each(e.tags) t LEFT JOIN gens g ON g.tag = t.value
                          WHERE coalesce(g.gen, ${FLOOR}) IS NOT (e.gens ->> t.key))`,
       true,
     ),
-    getAny: prepare(`SELECT value, expires_at, tags, gens, session_id FROM entries WHERE key = ?1`, true),
+    getAny: prepare(
+      `SELECT value, expires_at, tags, gens, session_id, created_at, duration_ms FROM entries WHERE key = ?1`,
+      true,
+    ),
     generations: prepare(
       `SELECT coalesce((SELECT gen FROM gens WHERE tag = t.value), ${FLOOR}) FROM json_each(?1) t ORDER BY t.key`,
       true,
     ),
     setIfCurrent: prepare(
-      `INSERT INTO entries (key, value, expires_at, tags, gens, session_id, used_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+      `INSERT INTO entries (key, value, expires_at, tags, gens, session_id, used_at, created_at, duration_ms)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
        WHERE NOT EXISTS (SELECT 1 FROM json_each(?4) t LEFT JOIN gens g ON g.tag = t.value
                          WHERE coalesce(g.gen, ${FLOOR}) IS NOT (?5 ->> t.key))
        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, tags = excluded.tags,
-         gens = excluded.gens, session_id = excluded.session_id, used_at = excluded.used_at`,
+         gens = excluded.gens, session_id = excluded.session_id, used_at = excluded.used_at,
+         created_at = excluded.created_at, duration_ms = excluded.duration_ms`,
     ),
     advanceClock: prepare(`UPDATE meta SET v = v + ?1 WHERE k = 'clock' RETURNING v`, true),
     bumpTags: prepare(

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { AgentCacheTypeError, BackendClosedError } from '../../errors.js';
 import type { Backend, BackendEntry, BackendGetOptions, MaybePromise } from '../contract.js';
 import { unregisterBackend } from '../registry.js';
 import { decodeValue, encodeOrWarn } from '../serializer.js';
@@ -71,12 +72,12 @@ export class RedisBackend implements Backend {
   constructor(options: RedisBackendOptions = {}) {
     const timeout = options.timeout ?? 500;
     if (!Number.isFinite(timeout) || timeout <= 0) {
-      throw new TypeError(
+      throw new AgentCacheTypeError(
         `RedisBackend: option \`timeout\` must be a positive number of ms, got ${String(timeout)}`,
       );
     }
     if (options.prefix !== undefined && typeof options.prefix !== 'string') {
-      throw new TypeError('RedisBackend: option `prefix` must be a string');
+      throw new AgentCacheTypeError('RedisBackend: option `prefix` must be a string');
     }
     this.prefix = options.prefix ?? 'agent-cache:';
     this.#breaker = new CircuitBreaker({
@@ -150,6 +151,8 @@ export class RedisBackend implements Backend {
       tags,
       [...entry.gens],
       entry.sessionId === undefined ? null : storable(entry.sessionId),
+      entry.createdAt ?? 0,
+      entry.durationMs ?? 0,
     ];
     const args: (string | Buffer)[] = [
       this.#entryKey(k),
@@ -319,7 +322,7 @@ export class RedisBackend implements Backend {
   }
 
   #closedError(): Error {
-    return new RedisUnavailableError(`RedisBackend(${this.prefix}) is closed`);
+    return new BackendClosedError(`RedisBackend(${this.prefix})`);
   }
 
   #on(event: ConnectionEvent, listener: () => void): void {

@@ -2,11 +2,19 @@ import type { BackendEntry } from '../contract.js';
 import { fromStorable } from '../storable-text.js';
 
 /**
- * An entry is one Redis string: a JSON header `[expiresAt, tags, gens, sessionId]` (tags and session id in their
+ * An entry is one Redis string: a JSON header `[expiresAt, tags, gens, sessionId, createdAt, durationMs]` (tags and
+ * session id in their
  * storable() form), a newline, then the serialized value. JSON never contains a raw newline, so the first one ends
  * the header. One string (not a hash) is what lets a hit be a single MGET of the entry and its tags' generations.
  */
-export type Header = [expiresAt: number, tags: string[], gens: number[], sessionId: string | null];
+export type Header = [
+  expiresAt: number,
+  tags: string[],
+  gens: number[],
+  sessionId: string | null,
+  createdAt?: number,
+  durationMs?: number,
+];
 
 const NEWLINE = 0x0a;
 
@@ -27,5 +35,7 @@ export function toEntry(header: Header, value: unknown): BackendEntry {
     tags: header[1].map(fromStorable),
     gens: header[2],
     sessionId: header[3] === null ? undefined : fromStorable(header[3]),
+    createdAt: header[4] ?? 0,
+    durationMs: header[5] ?? 0,
   };
 }
