@@ -308,7 +308,7 @@ export async function main(): Promise<void> {
   log('# LLM layer benchmarks');
   log();
   log(`machine: ${machine()}`);
-  log('command: npx tsx --conditions=agent-cache-src bench/run.ts llm');
+  log('command: npm run bench -- llm');
   log();
   if (!process.argv.includes('--growth-only')) await throughput();
   await growth();

@@ -5,14 +5,10 @@ import { expect, it } from 'vitest';
 
 it('the demo agent runs end to end', { timeout: 60_000 }, () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const run = spawnSync(
-    process.execPath,
-    ['--conditions=agent-cache-src', '--import', 'tsx', 'examples/demo.ts'],
-    {
-      cwd: root,
-      encoding: 'utf8',
-    },
-  );
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   expect(run.status, run.stderr).toBe(0);
   expect(run.stdout).toMatch(/getTicket\(T-100\)\s+\(re-read\)\s+[\d.]+ ms\s+served from cache/);
   expect(run.stdout).toMatch(/after the write: fresh\)\s+[\d.]+ ms\s+ran the tool/);

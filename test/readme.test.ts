@@ -15,7 +15,7 @@ const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
 function run(file: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=agent-cache-src', '--import', 'tsx', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: dir, // files an example writes (a SQLite cache) land here and are removed afterwards
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
     });
