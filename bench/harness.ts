@@ -9,6 +9,9 @@ export interface Contender {
   readonly name: string;
   /** One operation; `i` is the operation's index in the round (use it to pick keys). */
   readonly op: (i: number) => unknown;
+  /** Run before and after each of its rounds, untimed (e.g. subscribe a listener for this contender only). */
+  readonly setup?: () => void;
+  readonly teardown?: () => void;
 }
 
 export interface CompareOptions {
@@ -48,12 +51,15 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 async function runRound(c: Contender, ops: number): Promise<number> {
+  c.setup?.();
   const start = process.hrtime.bigint();
   for (let i = 0; i < ops; i++) {
     const r = c.op(i);
     if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') await r;
   }
-  return Number(process.hrtime.bigint() - start) / ops;
+  const elapsed = Number(process.hrtime.bigint() - start) / ops;
+  c.teardown?.();
+  return elapsed;
 }
 
 export async function compare(

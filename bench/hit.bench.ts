@@ -7,7 +7,7 @@ import { createCache as createDedupeCache } from 'async-cache-dedupe';
 import { createCache as createCacheManager } from 'cache-manager';
 import { LRUCache } from 'lru-cache';
 import pMemoize from 'p-memoize';
-import { AgentCache, AgentCacheSession } from '../src/index.js';
+import { AgentCache, AgentCacheSession, subscribeAgentCache } from '../src/index.js';
 import { compare, target } from './harness.js';
 
 interface Query {
@@ -87,6 +87,35 @@ export async function main(): Promise<void> {
     'agent-cache / p-memoize+lru-cache, fresh argument objects (informational)',
     fresh.ratios['agent-cache']!,
     0.6,
+  );
+
+  // Events: publishing must cost nothing measurable while no one listens (the first table's agent-cache row is that
+  // case); with a listener on the hit channel, each hit builds and publishes one message.
+  let heard = 0;
+  let stop: (() => void) | undefined;
+  const listened = await compare(
+    'Hit with a listener on agent-cache:hit (events), against no listener',
+    [
+      { name: 'agent-cache, no listener', op: (i) => agentCached(queries[i % KEYS]!) },
+      {
+        name: 'agent-cache, hit listener',
+        op: (i) => agentCached(queries[i % KEYS]!),
+        setup: () => {
+          stop = subscribeAgentCache('hit', () => {
+            heard++;
+          });
+        },
+        teardown: () => stop?.(),
+      },
+      { name: 'p-memoize + lru-cache', op: (i) => pMemoized(queries[i % KEYS]!) },
+    ],
+    STEADY,
+  );
+  if (heard === 0) throw new Error('the hit listener heard nothing');
+  target(
+    'agent-cache with a hit listener / without (informational)',
+    listened.ratios['agent-cache, hit listener']!,
+    1.3,
   );
 
   // The same hit inside a session (global-scope and session-scope tools), against the plain global hit.

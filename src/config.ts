@@ -2,12 +2,12 @@ import type { Backend } from './backends/contract.js';
 import { MemoryBackend } from './backends/memory.js';
 import { backendsInUseNow } from './backends/registry.js';
 import { AgentCacheTypeError } from './errors.js';
-import { consoleLogger, type Logger } from './logger.js';
+import { consoleLogger, type Logger, type LogSink, toLogSink } from './logger.js';
 
 export interface ConfigureOptions {
   /** Default backend of tools that do not name one. */
   readonly backend?: Backend;
-  /** Where warnings go. Default: `console.warn`. */
+  /** Where warnings and errors go: `console`, pino, or any `{ debug, info, warn, error }`. Default: `console`. */
   readonly logger?: Logger;
   /** Prefix of every key and resource tag, so several applications can share one Redis or SQLite file. */
   readonly namespace?: string;
@@ -16,7 +16,7 @@ export interface ConfigureOptions {
 /** Process-wide defaults. `version` changes on every `configure`, so tools can cache what they derive from it. */
 export interface Defaults {
   readonly backend: Backend;
-  readonly logger: Logger;
+  readonly logger: LogSink;
   readonly namespace: string;
   readonly version: number;
 }
@@ -27,15 +27,13 @@ export function configure(options: ConfigureOptions): void {
   if (options.namespace !== undefined && typeof options.namespace !== 'string') {
     throw new AgentCacheTypeError('configure: option `namespace` must be a string');
   }
-  if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {
-    throw new AgentCacheTypeError('configure: option `logger` must have a warn(message) method');
-  }
   if (options.backend !== undefined && typeof options.backend?.get !== 'function') {
     throw new AgentCacheTypeError('configure: option `backend` must implement the Backend interface');
   }
+  const logger = options.logger === undefined ? defaults.logger : toLogSink(options.logger, 'configure');
   defaults = {
     backend: options.backend ?? defaults.backend,
-    logger: options.logger ?? defaults.logger,
+    logger,
     namespace: options.namespace ?? defaults.namespace,
     version: defaults.version + 1,
   };

@@ -14,8 +14,26 @@ export * from './llm/index.js';
 export type { Logger } from './logger.js';
 export { AgentLoopDetectedError } from './loop/errors.js';
 export type { LoopDetection, LoopKind, LoopMode } from './loop/types.js';
-export type { CounterValues, Metrics, MetricsSnapshot } from './metrics/counters.js';
+export type { CounterValues, Metrics, MetricsSnapshot, ResponseMetrics } from './metrics/counters.js';
 export { getMetrics, resetMetrics } from './metrics/global.js';
+export {
+  type AgentCacheEventName,
+  type AgentCacheEvents,
+  type BackendErrorMessage,
+  type BypassMessage,
+  type BypassReason,
+  channelNames,
+  type HitMessage,
+  type InvalidateMessage,
+  type LoopMessage,
+  type MissMessage,
+  type PrefixBreakMessage,
+  type ResponseEventMessage,
+  type ResponseHitMessage,
+  type ResponseMissMessage,
+  subscribeAgentCache,
+  type ToolEventMessage,
+} from './observe/channels.js';
 export { AgentCacheSessionEndedError } from './session/errors.js';
 export type { AgentCacheSessionOptions, OnLoop } from './session/options.js';
 export { AgentCacheSession } from './session/session.js';

@@ -8,6 +8,11 @@ export interface CounterValues {
   bypassed: number;
   errors: number;
   backendErrors: number;
+  /**
+   * Execution time (ms) that hits avoided: for each hit, the measured duration of the execution that stored the
+   * entry (or, for a coalesced call, of the execution it joined).
+   */
+  savedMs: number;
 }
 
 export interface Metrics extends CounterValues {
@@ -15,9 +20,61 @@ export interface Metrics extends CounterValues {
   hitRate: number;
 }
 
+/** Model calls through a response cache (`withResponseCache`, the AI SDK middleware). */
+export interface ResponseMetrics {
+  /** Requests answered from the cache (coalesced ones included). */
+  hits: number;
+  /** Requests that called the model. */
+  misses: number;
+  /** Hits that joined an identical request in flight. */
+  coalesced: number;
+  /** Requests the cache did not apply to (policy off, a request that cannot be keyed, a failing cache). */
+  bypassed: number;
+  /** hits / (hits + misses), 0 when there were none. */
+  hitRate: number;
+  /** Input (prompt) tokens the hits did not spend, from the usage the cached responses report. */
+  savedInputTokens: number;
+  /** Output (completion) tokens the hits did not spend. */
+  savedOutputTokens: number;
+}
+
 export interface MetricsSnapshot extends Metrics {
   /** The same counters per tool name. */
   tools: Record<string, Metrics>;
+  /** The response cache's counters. */
+  responses: ResponseMetrics;
+}
+
+/** Mutable response-cache counters. */
+export class ResponseCounters {
+  hits = 0;
+  misses = 0;
+  coalesced = 0;
+  bypassed = 0;
+  savedInputTokens = 0;
+  savedOutputTokens = 0;
+
+  reset(): void {
+    this.hits = 0;
+    this.misses = 0;
+    this.coalesced = 0;
+    this.bypassed = 0;
+    this.savedInputTokens = 0;
+    this.savedOutputTokens = 0;
+  }
+
+  toMetrics(): ResponseMetrics {
+    const lookups = this.hits + this.misses;
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      coalesced: this.coalesced,
+      bypassed: this.bypassed,
+      hitRate: lookups === 0 ? 0 : this.hits / lookups,
+      savedInputTokens: this.savedInputTokens,
+      savedOutputTokens: this.savedOutputTokens,
+    };
+  }
 }
 
 export type CounterName = keyof CounterValues;
@@ -31,6 +88,7 @@ const COUNTERS: readonly CounterName[] = [
   'bypassed',
   'errors',
   'backendErrors',
+  'savedMs',
 ];
 
 /** Mutable counters (a plain class with fixed fields, so increments stay monomorphic and cheap). */
@@ -43,6 +101,7 @@ export class Counters implements CounterValues {
   bypassed = 0;
   errors = 0;
   backendErrors = 0;
+  savedMs = 0;
 
   reset(): void {
     for (const name of COUNTERS) this[name] = 0;
@@ -69,6 +128,7 @@ function emptyMetrics(): Metrics {
     bypassed: 0,
     errors: 0,
     backendErrors: 0,
+    savedMs: 0,
     hitRate: 0,
   };
 }
@@ -86,6 +146,7 @@ function withHitRate(m: Metrics): Metrics {
 export class MetricsRecorder {
   readonly #tools = new Map<string, Counters>();
   readonly untooled = new Counters();
+  readonly responses = new ResponseCounters();
 
   /** The counters of one tool; the same object for the life of the recorder (resets zero it in place). */
   tool(name: string): Counters {
@@ -104,11 +165,12 @@ export class MetricsRecorder {
       counters.addTo(total);
       tools[name] = counters.toMetrics();
     }
-    return { ...withHitRate(total), tools };
+    return { ...withHitRate(total), tools, responses: this.responses.toMetrics() };
   }
 
   reset(): void {
     this.untooled.reset();
+    this.responses.reset();
     for (const counters of this.#tools.values()) counters.reset();
   }
 }

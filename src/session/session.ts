@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Backend } from '../backends/contract.js';
 import { getDefaults } from '../config.js';
 import { AgentCacheTypeError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { type LogSink, toLogSink } from '../logger.js';
 import { LoopDetector } from '../loop/detector.js';
 import { MetricsRecorder, type MetricsSnapshot } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
+import { publishBackendError } from '../observe/publish.js';
 import { contextStorage } from './context.js';
 import { AgentCacheSessionEndedError } from './errors.js';
 import { type AgentCacheSessionOptions, resolveLoopOptions } from './options.js';
@@ -23,7 +24,7 @@ export class AgentCacheSession {
   readonly metrics = new MetricsRecorder();
   readonly loop: LoopDetector | undefined;
   readonly backend: Backend | undefined;
-  readonly #logger: Logger | undefined;
+  readonly #logger: LogSink | undefined;
   /** Backends holding session-scoped entries or generations of this session, to clear on end(). */
   readonly #backends = new Set<Backend>();
   #ended = false;
@@ -40,7 +41,7 @@ export class AgentCacheSession {
     this.keyPart = `s${JSON.stringify(this.sessionId)}`;
     this.loop = options.loopDetection ? new LoopDetector(loopOptions) : undefined;
     this.backend = options.backend;
-    this.#logger = options.logger;
+    this.#logger = options.logger === undefined ? undefined : toLogSink(options.logger, 'AgentCacheSession');
   }
 
   /** The session active in the current async context, if any. */
@@ -65,7 +66,7 @@ export class AgentCacheSession {
     return this.#ended;
   }
 
-  get logger(): Logger {
+  get logger(): LogSink {
     return this.#logger ?? getDefaults().logger;
   }
 
@@ -91,6 +92,7 @@ export class AgentCacheSession {
   async end(): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.logger.debugEnabled) this.#logSummary();
     this.loop?.clear();
     const backends = [...this.#backends];
     this.#backends.clear();
@@ -101,9 +103,24 @@ export class AgentCacheSession {
         } catch (error) {
           this.metrics.untooled.backendErrors++;
           globalMetrics.untooled.backendErrors++;
-          this.logger.warn(`agent-cache: could not clear session ${JSON.stringify(this.sessionId)}`, error);
+          publishBackendError(undefined, undefined, this.sessionId, 'clearSession', error);
+          this.logger.error(`agent-cache: could not clear session ${JSON.stringify(this.sessionId)}`, error);
         }
       }),
+    );
+  }
+
+  #logSummary(): void {
+    const m = this.metrics.snapshot();
+    this.logger.debug(
+      `agent-cache: session ${JSON.stringify(this.sessionId)} ended: ${m.hits} hits, ${m.misses} misses, ${Math.round(m.savedMs)} ms saved, ${m.loopDetections} loops`,
+      {
+        sessionId: this.sessionId,
+        hits: m.hits,
+        misses: m.misses,
+        savedMs: m.savedMs,
+        loopDetections: m.loopDetections,
+      },
     );
   }
 

@@ -3,6 +3,8 @@ import { backendsToInvalidate, getDefaults } from '../config.js';
 import { noteInvalidation } from '../loop/clock.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
+import { invalidateChannel } from '../observe/channels.js';
+import { observed, publishBackendError, publishInvalidate } from '../observe/publish.js';
 import { contextStorage } from '../session/context.js';
 import type { AgentCacheSession } from '../session/session.js';
 import { checkScope, resourceNames, type Scope } from './options.js';
@@ -30,6 +32,7 @@ export async function bumpAll(
   session: AgentCacheSession | undefined,
   sessionScoped: boolean,
   counters: Counters,
+  tool?: string,
 ): Promise<void> {
   const sessionId = sessionScoped ? session!.sessionId : undefined;
   const pending: Promise<void>[] = [];
@@ -38,18 +41,24 @@ export async function bumpAll(
     try {
       const done = backend.bump(tags, sessionId);
       if (isPromiseLike(done))
-        pending.push(done.catch((error: unknown) => bumpFailed(error, session, counters)));
+        pending.push(done.catch((error: unknown) => bumpFailed(error, session, counters, tool)));
     } catch (error) {
-      bumpFailed(error, session, counters);
+      bumpFailed(error, session, counters, tool);
     }
   }
   if (pending.length > 0) await Promise.all(pending);
 }
 
-function bumpFailed(error: unknown, session: AgentCacheSession | undefined, counters: Counters): void {
+function bumpFailed(
+  error: unknown,
+  session: AgentCacheSession | undefined,
+  counters: Counters,
+  tool: string | undefined,
+): void {
   counters.backendErrors++;
   if (session) session.metrics.untooled.backendErrors++;
-  (session?.logger ?? getDefaults().logger).warn('agent-cache: could not invalidate in a backend', error);
+  publishBackendError(tool, undefined, session?.sessionId, 'bump', error);
+  (session?.logger ?? getDefaults().logger).error('agent-cache: could not invalidate in a backend', error);
 }
 
 /**
@@ -72,6 +81,7 @@ export async function invalidateResource(
   if (session) {
     session.metrics.untooled.invalidations++;
   }
+  const started = observed(invalidateChannel) ? performance.now() : -1;
   noteInvalidation(names, scope, session);
   await bumpAll(
     invalidationTags(names, scope, session),
@@ -80,4 +90,5 @@ export async function invalidateResource(
     scope === 'session',
     counters,
   );
+  if (started >= 0) publishInvalidate(undefined, names, scope, session, performance.now() - started, false);
 }

@@ -2,6 +2,8 @@ import { currentTick } from '../loop/clock.js';
 import { AgentLoopDetectedError, describeLoop } from '../loop/errors.js';
 import type { LoopDetection, LoopMode } from '../loop/types.js';
 import type { Counters } from '../metrics/counters.js';
+import { loopChannel } from '../observe/channels.js';
+import { publishLoop } from '../observe/publish.js';
 import type { AgentCacheSession } from '../session/session.js';
 import type { ResourceResolver } from './options.js';
 
@@ -33,6 +35,7 @@ export function loopGate(
   session.metrics.tool(toolName).loopDetections++;
   const detection: LoopDetection = { ...hit, toolName, args, sessionId: session.sessionId };
   const mode = resolveMode(loop.options.onLoop, detection, session);
+  if (loopChannel.hasSubscribers) publishLoop(toolName, key, session.sessionId, hit.kind, hit.count, mode);
   if (mode === 'raise') return new AgentLoopDetectedError(detection);
   if (mode === 'short_circuit') return 'short_circuit';
   session.logger.warn(`agent-cache: ${describeLoop(detection)}`, detection);

@@ -4,6 +4,16 @@ import { type Defaults, getDefaults } from '../config.js';
 import { KeyMemo } from '../key/memo.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
+import { needsRecording, tracing } from '../observe/call-status.js';
+import {
+  type BackendErrorMessage,
+  type BypassReason,
+  bypassChannel,
+  hitChannel,
+  missChannel,
+} from '../observe/channels.js';
+import { observeBypass, observed, publishBackendError, publishHit, publishMiss } from '../observe/publish.js';
+import { recordCall } from '../observe/record-call.js';
 import { contextStorage } from '../session/context.js';
 import type { AgentCacheSession } from '../session/session.js';
 import { insideFlight, runAsFlight } from './flight-context.js';
@@ -19,6 +29,8 @@ interface InFlight {
   readonly backend: Backend;
   /** Set by invalidate()/clear(): the result is still returned to its callers, but not stored. */
   cancelled: boolean;
+  /** How long the execution took, once it settled successfully: what each joined caller saved. */
+  durationMs: number;
 }
 
 /**
@@ -39,6 +51,7 @@ export class ReadTool {
   #keyPrefix = '';
   #toolTag = '';
   #warnedBypass = false;
+  #warnedNoSession = false;
   /** Set by a synchronous hit in #lookup, read (and reset) by #gated right after: loop detection skips waiting. */
   #syncHit = false;
   #warnedBackend = false;
@@ -52,6 +65,7 @@ export class ReadTool {
   }
 
   call(thisArg: unknown, args: unknown[]): Promise<unknown> {
+    if (tracing && needsRecording()) return this.#recorded(thisArg, args);
     const frame = contextStorage.getStore();
     const defaults = getDefaults();
     if (defaults.version !== this.#version) this.#refresh(defaults);
@@ -59,15 +73,23 @@ export class ReadTool {
     const spec = this.#spec;
     const scoped = spec.scope === 'session';
     const depth = frame === undefined ? 0 : frame.depth;
-    if (scoped && (session === undefined || session.ended))
-      return this.#bypass(thisArg, args, session, depth);
+    if (scoped && (session === undefined || session.ended)) {
+      if (session === undefined) this.#warnNoSession();
+      return this.#bypass(
+        thisArg,
+        args,
+        session,
+        depth,
+        session === undefined ? 'no-session' : 'session-ended',
+      );
+    }
 
     let key: string;
     try {
       key = this.#keyFor(thisArg, args, session);
     } catch (error) {
       this.#warnBypass(error, session);
-      return this.#bypass(thisArg, args, session, depth);
+      return this.#bypass(thisArg, args, session, depth, 'uncacheable-arguments');
     }
     const backend = this.#backendFor(session, defaults);
     if (session?.loop !== undefined) return this.#gated(thisArg, args, key, backend, session, depth);
@@ -95,7 +117,7 @@ export class ReadTool {
     try {
       await backend.delete(key);
     } catch (error) {
-      this.#backendFailed(error, session);
+      this.#backendFailed(error, session, key, 'delete');
     }
   }
 
@@ -112,7 +134,7 @@ export class ReadTool {
         try {
           await backend.bump([this.#toolTag]);
         } catch (error) {
-          this.#backendFailed(error, undefined);
+          this.#backendFailed(error, undefined, undefined, 'bump');
         }
       }),
     );
@@ -152,31 +174,42 @@ export class ReadTool {
     try {
       found = backend.get(key);
     } catch (error) {
-      this.#backendFailed(error, session);
+      this.#backendFailed(error, session, key, 'get');
       return this.#execute(thisArg, args, session, depth);
     }
     if (found === undefined) return this.#miss(thisArg, args, key, backend, session, depth);
     if (isPromiseLike(found)) {
+      // Timed only while someone listens: the event carries how long the backend took to answer.
+      const started = observed(hitChannel) ? performance.now() : -1;
       return found.then(
         (entry) =>
           entry === undefined
             ? this.#miss(thisArg, args, key, backend, session, depth)
-            : this.#hit(entry, session),
+            : this.#hit(entry, key, session, started),
         (error: unknown) => {
-          this.#backendFailed(error, session);
+          this.#backendFailed(error, session, key, 'get');
           return this.#execute(thisArg, args, session, depth);
         },
       );
     }
-    this.#counters.hits++;
-    if (session !== undefined) session.metrics.tool(this.name).hits++;
     this.#syncHit = true;
-    return Promise.resolve(found.value);
+    // Answered synchronously (from memory): its duration is taken as 0 rather than paying for two clock reads.
+    return Promise.resolve(this.#hit(found, key, session, observed(hitChannel) ? SYNC : -1));
   }
 
-  #hit(entry: BackendEntry, session: AgentCacheSession | undefined): unknown {
-    this.#counters.hits++;
-    if (session !== undefined) session.metrics.tool(this.name).hits++;
+  #hit(entry: BackendEntry, key: string, session: AgentCacheSession | undefined, started: number): unknown {
+    const saved = entry.durationMs ?? 0;
+    const counters = this.#counters;
+    counters.hits++;
+    counters.savedMs += saved;
+    if (session !== undefined) {
+      const own = session.metrics.tool(this.name);
+      own.hits++;
+      own.savedMs += saved;
+    }
+    if (started >= 0) {
+      publishHit(this.name, key, session, saved, started === SYNC ? 0 : performance.now() - started, false);
+    }
     return entry.value;
   }
 
@@ -194,7 +227,7 @@ export class ReadTool {
     } catch (error) {
       this.#warnBypass(error, session);
       this.#count('bypassed', session);
-      return this.#execute(thisArg, args, session, depth);
+      return this.#uncached(thisArg, args, session, depth, 'resource-error', key);
     }
     // Registered before generations are read, so a write that starts now already reaches this backend.
     registerBackend(backend);
@@ -203,7 +236,7 @@ export class ReadTool {
       const pending = backend.generations(tags);
       gens = isPromiseLike(pending) ? await pending : pending;
     } catch (error) {
-      this.#backendFailed(error, session);
+      this.#backendFailed(error, session, key, 'generations');
       return this.#execute(thisArg, args, session, depth);
     }
     const flight = this.#inflight.get(key);
@@ -215,7 +248,7 @@ export class ReadTool {
     ) {
       this.#count('hits', session);
       this.#count('coalesced', session);
-      return flight.promise;
+      return this.#joined(flight, key, session);
     }
     this.#count('misses', session);
     const record: InFlight = {
@@ -223,6 +256,7 @@ export class ReadTool {
       gens,
       backend,
       cancelled: false,
+      durationMs: 0,
     };
     const started = performance.now();
     record.promise = runAsFlight(record, () => this.#execute(thisArg, args, session, depth));
@@ -230,11 +264,29 @@ export class ReadTool {
     let value: unknown;
     try {
       value = await record.promise;
+    } catch (error) {
+      if (observed(missChannel))
+        publishMiss(this.name, key, session, performance.now() - started, true, error);
+      throw error;
     } finally {
       if (this.#inflight.get(key) === record) this.#inflight.delete(key);
     }
-    if (!record.cancelled)
-      await this.#store(key, value, tags, gens, backend, session, performance.now() - started);
+    // Set before any joined caller resumes (they awaited the same promise after us), so they see what they saved.
+    const durationMs = performance.now() - started;
+    record.durationMs = durationMs;
+    if (observed(missChannel)) publishMiss(this.name, key, session, durationMs, false);
+    if (!record.cancelled) await this.#store(key, value, tags, gens, backend, session, durationMs);
+    return value;
+  }
+
+  /** A caller that joined an execution in flight (counted as a hit): it saved that execution's time. */
+  async #joined(flight: InFlight, key: string, session: AgentCacheSession | undefined): Promise<unknown> {
+    const started = observed(hitChannel) ? performance.now() : -1;
+    const value = await flight.promise;
+    const saved = flight.durationMs;
+    this.#counters.savedMs += saved;
+    if (session !== undefined) session.metrics.tool(this.name).savedMs += saved;
+    if (started >= 0) publishHit(this.name, key, session, saved, performance.now() - started, true);
     return value;
   }
 
@@ -279,7 +331,7 @@ export class ReadTool {
       // The session ended while we were writing: do not leave its entry behind.
       if (scoped && session!.ended) await backend.delete(key);
     } catch (error) {
-      this.#backendFailed(error, session);
+      this.#backendFailed(error, session, key, 'set');
     }
   }
 
@@ -290,6 +342,7 @@ export class ReadTool {
     backend: Backend | undefined,
     session: AgentCacheSession,
     depth: number,
+    reason: BypassReason = 'uncacheable-arguments',
   ): Promise<unknown> {
     const verdict = loopGate(
       session,
@@ -304,7 +357,7 @@ export class ReadTool {
     if (verdict instanceof Error) return Promise.reject(verdict);
     if (verdict === 'short_circuit') return shortCircuit(key, backend);
     if (key === undefined || backend === undefined) {
-      return trackOutcome(session, this.name, this.#execute(thisArg, args, session, depth));
+      return trackOutcome(session, this.name, this.#uncached(thisArg, args, session, depth, reason));
     }
     this.#syncHit = false;
     const result = this.#lookup(thisArg, args, key, backend, session, depth);
@@ -323,12 +376,42 @@ export class ReadTool {
     args: unknown[],
     session: AgentCacheSession | undefined,
     depth: number,
+    reason: BypassReason,
   ): Promise<unknown> {
     this.#count('bypassed', session);
     if (session?.loop !== undefined && !session.ended) {
-      return this.#gated(thisArg, args, undefined, undefined, session, depth);
+      return this.#gated(thisArg, args, undefined, undefined, session, depth, reason);
     }
-    return this.#execute(thisArg, args, session, depth);
+    return this.#uncached(thisArg, args, session, depth, reason);
+  }
+
+  /** Runs the call without the cache, published as a bypass when someone listens. */
+  #uncached(
+    thisArg: unknown,
+    args: unknown[],
+    session: AgentCacheSession | undefined,
+    depth: number,
+    reason: BypassReason,
+    key?: string,
+  ): Promise<unknown> {
+    if (!observed(bypassChannel)) return this.#execute(thisArg, args, session, depth);
+    return observeBypass(() => this.#execute(thisArg, args, session, depth), this.name, key, session, reason);
+  }
+
+  /** A trace recorder runs: the call is recorded as one trace line (see recordTrace). */
+  #recorded(thisArg: unknown, args: unknown[]): Promise<unknown> {
+    return recordCall(
+      {
+        tool: this.name,
+        kind: 'read',
+        scope: this.#spec.scope,
+        thisArg,
+        args,
+        resources: this.#spec.resources,
+        key: this.#spec.key,
+      },
+      () => this.call(thisArg, args),
+    );
   }
 
   /** Runs the function; inside a loop-detecting session, one level deeper in the async context. */
@@ -380,16 +463,33 @@ export class ReadTool {
     );
   }
 
-  #backendFailed(error: unknown, session: AgentCacheSession | undefined): void {
+  #warnNoSession(): void {
+    if (this.#warnedNoSession) return;
+    this.#warnedNoSession = true;
+    getDefaults().logger.warn(
+      `agent-cache: ${this.name} is session-scoped but was called outside any AgentCacheSession; such calls run uncached (warned once per tool)`,
+    );
+  }
+
+  #backendFailed(
+    error: unknown,
+    session: AgentCacheSession | undefined,
+    key: string | undefined,
+    operation: BackendErrorMessage['operation'],
+  ): void {
     this.#count('backendErrors', session);
+    publishBackendError(this.name, key, session?.sessionId, operation, error);
     if (this.#warnedBackend) return;
     this.#warnedBackend = true;
-    (session?.logger ?? getDefaults().logger).warn(
+    (session?.logger ?? getDefaults().logger).error(
       `agent-cache: backend failed for ${this.name}; calls run uncached while it fails (warned once per tool)`,
       error,
     );
   }
 }
+
+/** The `started` of a hit answered synchronously: published with a duration of 0. */
+const SYNC = Number.POSITIVE_INFINITY;
 
 function sameGenerations(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;

@@ -4,6 +4,10 @@ import { KeyMemo } from '../key/memo.js';
 import { noteInvalidation } from '../loop/clock.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
+import { currentStatus, needsRecording, tracing } from '../observe/call-status.js';
+import { bypassChannel, invalidateChannel } from '../observe/channels.js';
+import { observeBypass, observed, publishInvalidate } from '../observe/publish.js';
+import { recordCall } from '../observe/record-call.js';
 import { contextStorage } from '../session/context.js';
 import type { AgentCacheSession } from '../session/session.js';
 import { bumpAll, invalidationTags } from './invalidate.js';
@@ -24,6 +28,7 @@ export class WriteTool {
   /** Keys of calls, for loop detection's notion of "identical call". */
   readonly #keys = new KeyMemo(64);
   #warned = false;
+  #warnedNoSession = false;
 
   constructor(name: string, spec: WriteSpec, fn: AnyFunction) {
     this.name = name;
@@ -33,6 +38,13 @@ export class WriteTool {
   }
 
   call(thisArg: unknown, args: unknown[]): Promise<unknown> {
+    if (tracing && needsRecording()) {
+      const spec = this.#spec;
+      return recordCall(
+        { tool: this.name, kind: 'write', scope: spec.scope, thisArg, args, resources: spec.resources },
+        () => this.call(thisArg, args),
+      );
+    }
     const frame = contextStorage.getStore();
     const session = frame?.session;
     const depth = frame === undefined ? 0 : frame.depth;
@@ -45,6 +57,7 @@ export class WriteTool {
     }
     // Without resources (or a session for a session-scoped write) there is nothing to invalidate: the mutation runs
     // as is, counted in `bypassed` (once it is let through loop detection, like an invalidation).
+    if (scoped && session === undefined) this.#warnNoSession();
     const invalidates = resources !== undefined && !(scoped && session === undefined);
     return this.#guarded(thisArg, args, session, depth, invalidates ? resources! : undefined);
   }
@@ -78,15 +91,50 @@ export class WriteTool {
     depth: number,
     resources: readonly string[] | undefined,
   ): Promise<unknown> {
-    this.#count(resources === undefined ? 'bypassed' : 'invalidations', session);
-    if (resources === undefined) resources = [];
+    if (resources === undefined) {
+      this.#count('bypassed', session);
+      const execute = () => this.#mutate(thisArg, args, session, depth);
+      if (!observed(bypassChannel)) return execute();
+      const reason =
+        this.#spec.scope === 'session' && session === undefined ? 'no-session' : 'resource-error';
+      return observeBypass(execute, this.name, undefined, session, reason);
+    }
+    this.#count('invalidations', session);
+    const started = observed(invalidateChannel) ? performance.now() : -1;
     const scoped = this.#spec.scope === 'session';
     const tags = resources.length === 0 ? [] : invalidationTags(resources, this.#spec.scope, session);
     const backends: readonly Backend[] = this.#spec.backend ? [this.#spec.backend] : backendsToInvalidate();
     if (tags.length > 0) {
       noteInvalidation(resources, this.#spec.scope, session);
-      await bumpAll(tags, backends, session, scoped, this.#counters);
+      await bumpAll(tags, backends, session, scoped, this.#counters, this.name);
     }
+    let failed = false;
+    let thrown: unknown;
+    try {
+      return await this.#mutate(thisArg, args, session, depth);
+    } catch (error) {
+      failed = true;
+      thrown = error;
+      throw error;
+    } finally {
+      // Again when the mutation settles: a read that started during it must not be stored or joined.
+      if (tags.length > 0) await bumpAll(tags, backends, session, scoped, this.#counters, this.name);
+      if (started >= 0) {
+        const durationMs = performance.now() - started;
+        publishInvalidate(this.name, resources, this.#spec.scope, session, durationMs, failed, thrown);
+      }
+    }
+  }
+
+  /** Runs the mutation itself (errors counted); a trace recorder learns how long it took. */
+  async #mutate(
+    thisArg: unknown,
+    args: unknown[],
+    session: AgentCacheSession | undefined,
+    depth: number,
+  ): Promise<unknown> {
+    const status = currentStatus();
+    const started = status === undefined ? 0 : performance.now();
     try {
       return await (session?.loop === undefined
         ? this.#fn.apply(thisArg, args)
@@ -95,14 +143,21 @@ export class WriteTool {
       this.#count('errors', session);
       throw error;
     } finally {
-      // Again when the mutation settles: a read that started during it must not be stored or joined.
-      if (tags.length > 0) await bumpAll(tags, backends, session, scoped, this.#counters);
+      if (status !== undefined) status.executedMs = performance.now() - started;
     }
   }
 
   #count(counter: 'invalidations' | 'bypassed' | 'errors', session: AgentCacheSession | undefined): void {
     this.#counters[counter]++;
     if (session !== undefined) session.metrics.tool(this.name)[counter]++;
+  }
+
+  #warnNoSession(): void {
+    if (this.#warnedNoSession) return;
+    this.#warnedNoSession = true;
+    getDefaults().logger.warn(
+      `agent-cache: ${this.name} is a session-scoped write called outside any AgentCacheSession; it runs without invalidating anything (warned once per tool)`,
+    );
   }
 
   #warn(error: unknown, session: AgentCacheSession | undefined): void {
