@@ -1,6 +1,7 @@
 import { getDefaults } from '../config.js';
 import { AgentCacheTypeError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { type Logger, type LogSink, toLogSink } from '../logger.js';
+import { type PrefixBreakMessage, prefixBreakChannel } from '../observe/channels.js';
 import { AgentCacheSession } from '../session/session.js';
 import { PromptPrefixViolationError } from './errors.js';
 import { CacheLayoutEvent, type LayoutInput, toLayout } from './layout-event.js';
@@ -34,7 +35,7 @@ interface History {
 export class PromptCacheGuard {
   readonly policy: CachePolicy;
   readonly onViolation: OnViolation;
-  readonly #logger: Logger | undefined;
+  readonly #logger: LogSink | undefined;
   readonly #maxEvents: number;
   readonly #sessions = new WeakMap<AgentCacheSession, History>();
   readonly #global: History = { last: undefined, events: [] };
@@ -48,7 +49,7 @@ export class PromptCacheGuard {
     }
     this.policy = { ...defaultCachePolicy, ...options.policy };
     this.onViolation = onViolation;
-    this.#logger = options.logger;
+    this.#logger = options.logger === undefined ? undefined : toLogSink(options.logger, 'PromptCacheGuard');
     this.#maxEvents = options.maxEvents ?? 1_000;
   }
 
@@ -109,8 +110,19 @@ export class PromptCacheGuard {
   #report(history: History, event: CacheLayoutEvent): CacheLayoutEvent {
     history.events.push(event);
     if (history.events.length > this.#maxEvents) history.events.shift();
-    if (!this.policy.protectPromptPrefix || this.onViolation === 'record') return event;
     const session = AgentCacheSession.current();
+    if (prefixBreakChannel.hasSubscribers) {
+      prefixBreakChannel.publish({
+        sessionId: session?.sessionId,
+        firstChangedId: event.firstChangedId,
+        segmentIdsBefore: event.segmentIdsBefore,
+        segmentIdsAfter: event.segmentIdsAfter,
+        contentOnlyChange: event.contentOnlyChange,
+        label: event.label,
+        middleware: event.middleware,
+      } satisfies PrefixBreakMessage);
+    }
+    if (!this.policy.protectPromptPrefix || this.onViolation === 'record') return event;
     if (this.onViolation === 'raise') throw new PromptPrefixViolationError(event, session?.sessionId);
     (this.#logger ?? session?.logger ?? getDefaults().logger).warn(`agent-cache: ${event.describe()}`);
     return event;

@@ -1,8 +1,9 @@
 import { getDefaults } from '../config.js';
 import { AgentCacheTypeError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { type Logger, toLogSink } from '../logger.js';
 import { cacheKey } from './cache-key.js';
 import { type CachePolicy, responseCacheEnabled } from './policy.js';
+import { recordResponseBypass, recordResponseHit, recordResponseMiss } from './response-accounting.js';
 import type { ResponseCache } from './response-cache.js';
 
 /** What happened to one call; `coalesced` hits joined an identical request already in flight. */
@@ -49,32 +50,47 @@ export function withResponseCache<Req, Res, Rest extends unknown[] = []>(
   const exclude = ['cachePolicy', ...(options.exclude ?? [])];
   const keyOf = options.key ?? ((request: Req) => cacheKey(request, { exclude }));
   const inflight = new Map<string, Promise<Res>>();
+  const logger = options.logger === undefined ? undefined : toLogSink(options.logger, 'withResponseCache');
   const warned = new Set<string>();
   const emit = (event: ResponseCacheEvent): void => onEvent?.(event);
+  const bypass = (reason: 'policy' | 'uncacheable-request' | 'cache-error'): void => {
+    recordResponseBypass();
+    emit({ type: 'cache.bypass', reason });
+  };
   const warnOnce = (what: string, error: unknown): void => {
     if (warned.has(what)) return;
     warned.add(what);
-    (options.logger ?? getDefaults().logger).warn(
+    (logger ?? getDefaults().logger).warn(
       `agent-cache: withResponseCache: ${what}; calling the model uncached`,
       error,
     );
   };
 
   const lookupAndCall = async (key: string, request: Req, rest: Rest): Promise<Res> => {
+    const started = performance.now();
     let cached: Res | undefined;
     try {
       cached = await cache.get(key);
     } catch (error) {
       warnOnce('the response cache failed', error);
-      emit({ type: 'cache.bypass', reason: 'cache-error' });
+      bypass('cache-error');
       return callModel(request, ...rest);
     }
     if (cached !== undefined) {
+      recordResponseHit({ key, durationMs: performance.now() - started, response: cached });
       emit({ type: 'cache.hit', key, coalesced: false });
       return cached;
     }
     emit({ type: 'cache.miss', key });
-    const response = await callModel(request, ...rest);
+    const calledAt = performance.now();
+    let response: Res;
+    try {
+      response = await callModel(request, ...rest);
+    } catch (error) {
+      recordResponseMiss({ key, durationMs: performance.now() - calledAt, failed: true, error });
+      throw error;
+    }
+    recordResponseMiss({ key, durationMs: performance.now() - calledAt, response });
     if (response !== undefined && (shouldCache === undefined || shouldCache(response, request))) {
       try {
         await cache.put(key, response);
@@ -85,9 +101,24 @@ export function withResponseCache<Req, Res, Rest extends unknown[] = []>(
     return response;
   };
 
+  /** A request that joined an identical one in flight: a hit, accounted when it settles (its usage known). */
+  const joined = (key: string, running: Promise<Res>): Promise<Res> => {
+    const started = performance.now();
+    return running.then(
+      (response) => {
+        recordResponseHit({ key, durationMs: performance.now() - started, response, coalesced: true });
+        return response;
+      },
+      (error: unknown) => {
+        recordResponseHit({ key, durationMs: performance.now() - started, coalesced: true });
+        throw error;
+      },
+    );
+  };
+
   return (request: Req, ...rest: Rest): Promise<Res> => {
     if (!responseCacheEnabled(request, policy)) {
-      emit({ type: 'cache.bypass', reason: 'policy' });
+      bypass('policy');
       return callModel(request, ...rest);
     }
     let key: string;
@@ -96,13 +127,13 @@ export function withResponseCache<Req, Res, Rest extends unknown[] = []>(
     } catch (error) {
       // A request with a function or a cycle in it still works; it just cannot be cached.
       warnOnce('a request could not be keyed', error);
-      emit({ type: 'cache.bypass', reason: 'uncacheable-request' });
+      bypass('uncacheable-request');
       return callModel(request, ...rest);
     }
     const running = inflight.get(key);
     if (running !== undefined) {
       emit({ type: 'cache.hit', key, coalesced: true });
-      return running;
+      return joined(key, running);
     }
     const flight = lookupAndCall(key, request, rest).finally(() => {
       if (inflight.get(key) === flight) inflight.delete(key);
