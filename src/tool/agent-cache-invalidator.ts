@@ -1,3 +1,4 @@
+import { noteWrap } from './name-registry.js';
 import { type AgentCacheInvalidatorOptions, writeSpec } from './options.js';
 import { type AnyFunction, toolNameOf, type WriteToolWrapper } from './wrap.js';
 import { WriteTool } from './write-tool.js';
@@ -10,6 +11,12 @@ export function AgentCacheInvalidator(options: AgentCacheInvalidatorOptions): Wr
   const spec = writeSpec(options);
   return function wrapWriteTool(fn: unknown, context?: unknown) {
     const name = toolNameOf('AgentCacheInvalidator', fn, context, options.name);
+    noteWrap(name, fn as AnyFunction, {
+      kind: 'write',
+      scope: spec.scope,
+      keyed: false,
+      inferred: options.name === undefined && context === undefined,
+    });
     const tool = new WriteTool(name, spec, fn as AnyFunction);
     const invalidating = function (this: unknown, ...args: unknown[]) {
       return tool.call(this, args);

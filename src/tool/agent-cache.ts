@@ -1,3 +1,4 @@
+import { noteWrap } from './name-registry.js';
 import { type AgentCacheOptions, readSpec } from './options.js';
 import { ReadTool } from './read-tool.js';
 import { type AnyFunction, type ReadToolWrapper, toolNameOf } from './wrap.js';
@@ -13,6 +14,12 @@ export function AgentCache(options: AgentCacheOptions = {}): ReadToolWrapper {
   const spec = readSpec(options);
   return function wrapReadTool(fn: unknown, context?: unknown) {
     const name = toolNameOf('AgentCache', fn, context, options.name);
+    noteWrap(name, fn as AnyFunction, {
+      kind: 'read',
+      scope: spec.scope,
+      keyed: spec.key !== undefined,
+      inferred: options.name === undefined && context === undefined,
+    });
     const tool = new ReadTool(name, spec, fn as AnyFunction);
     const cached = function (this: unknown, ...args: unknown[]) {
       return tool.call(this, args);

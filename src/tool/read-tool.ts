@@ -16,6 +16,7 @@ import { observeBypass, observed, publishBackendError, publishHit, publishMiss }
 import { recordCall } from '../observe/record-call.js';
 import { contextStorage } from '../session/context.js';
 import type { AgentCacheSession } from '../session/session.js';
+import { describeCallContext, findCallContext } from './call-context.js';
 import { insideFlight, runAsFlight } from './flight-context.js';
 import { loopGate, settledHit, trackOutcome } from './loop-gate.js';
 import type { ReadSpec } from './options.js';
@@ -55,6 +56,8 @@ export class ReadTool {
   /** Set by a synchronous hit in #lookup, read (and reset) by #gated right after: loop detection skips waiting. */
   #syncHit = false;
   #warnedBackend = false;
+  /** Misses left on which to look for framework per-call objects in the key material (0: done, or warned). */
+  #contextChecks = CONTEXT_CHECKS;
 
   constructor(name: string, spec: ReadSpec, fn: AnyFunction) {
     this.name = name;
@@ -88,7 +91,8 @@ export class ReadTool {
     try {
       key = this.#keyFor(thisArg, args, session);
     } catch (error) {
-      this.#warnBypass(error, session);
+      if (!(this.#contextChecks !== 0 && this.#checkCallContext(thisArg, args, session, true)))
+        this.#warnBypass(error, session);
       return this.#bypass(thisArg, args, session, depth, 'uncacheable-arguments');
     }
     const backend = this.#backendFor(session, defaults);
@@ -221,6 +225,7 @@ export class ReadTool {
     session: AgentCacheSession | undefined,
     depth: number,
   ): Promise<unknown> {
+    if (this.#contextChecks !== 0) this.#checkCallContext(thisArg, args, session, false);
     let tags: readonly string[];
     try {
       tags = this.#tagsFor(thisArg, args, session);
@@ -455,6 +460,31 @@ export class ReadTool {
     if (session !== undefined) session.metrics.tool(this.name)[counter]++;
   }
 
+  /**
+   * A framework's per-call object (a tool-call id, a run context) in the key material makes every call miss; warn
+   * once. Runs on misses only, a bounded number of times, and recomputes the material rather than keeping it.
+   */
+  #checkCallContext(
+    thisArg: unknown,
+    args: unknown[],
+    session: AgentCacheSession | undefined,
+    uncached: boolean,
+  ): boolean {
+    this.#contextChecks--;
+    let material: unknown;
+    try {
+      material = this.#spec.key === undefined ? args : this.#spec.key.apply(thisArg, args);
+    } catch {
+      return false;
+    }
+    const kind = findCallContext(material);
+    if (kind === undefined) return false;
+    this.#contextChecks = 0;
+    if (uncached) this.#warnedBypass = true;
+    (session?.logger ?? getDefaults().logger).warn(describeCallContext(this.name, kind, uncached));
+    return true;
+  }
+
   #warnBypass(error: unknown, session: AgentCacheSession | undefined): void {
     if (this.#warnedBypass) return;
     this.#warnedBypass = true;
@@ -490,6 +520,9 @@ export class ReadTool {
 
 /** The `started` of a hit answered synchronously: published with a duration of 0. */
 const SYNC = Number.POSITIVE_INFINITY;
+
+/** How many misses of a tool are looked at for per-call objects: a framework passes one on every call. */
+const CONTEXT_CHECKS = 64;
 
 function sameGenerations(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
