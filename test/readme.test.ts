@@ -12,6 +12,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = `${root}test/.generated/readme/`;
 const readme = readFileSync(`${root}README.md`, 'utf8');
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+/** Every public entry point resolves to its source, as in the repository's own type check. */
+const paths = (
+  JSON.parse(readFileSync(`${root}tsconfig.json`, 'utf8')) as {
+    compilerOptions: { paths: Record<string, string[]> };
+  }
+).compilerOptions.paths;
 
 function run(file: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -54,7 +60,7 @@ describe('README examples', () => {
       types: ['node'],
       lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts', 'lib.decorators.d.ts'],
       baseUrl: root,
-      paths: { 'agent-cache': ['src/index.ts'], 'agent-cache/redis': ['src/backends/redis/index.ts'] },
+      paths,
     });
     const problems = ts
       .getPreEmitDiagnostics(program)

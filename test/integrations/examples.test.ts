@@ -1,0 +1,21 @@
+/** The integration examples run as written and show what they claim. */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function runExample(file: string): string {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout;
+}
+
+it('examples/mcp.ts: cached reads, a write invalidating only what it affects, errors not stored, a stopped loop', () => {
+  const out = runExample('examples/mcp.ts');
+  expect(out).toMatch(/get_issue\(1\) again\s+#1 Login page is slow \(open\)\s+cache/);
+  expect(out).toMatch(/after close_issue\(1\)\s+#1 Login page is slow \(closed\)\s+server/);
+  expect(out).toMatch(/get_issue\(2\): not affected\s+.*\s+cache/);
+  expect(out).toMatch(/get_issue\(9\) again\s+no issue #9\s+server/);
+  expect(out).toMatch(/loop stopped: repeat of tracker:get_issue/);
+});
