@@ -63,7 +63,9 @@ export type BypassReason =
   /** Arguments (or the `key` option's material) with no canonical form, or a `key` option that threw. */
   | 'uncacheable-arguments'
   /** The `resource` function threw. */
-  | 'resource-error';
+  | 'resource-error'
+  /** A framework tool that its adapter runs uncached (not in the adapter's spec, or listed as `false`). */
+  | 'not-cached';
 
 /** A call that ran uncached (counted in `bypassed`). `durationMs`: the execution time. */
 export interface BypassMessage extends ToolEventMessage {

@@ -2,6 +2,8 @@ import { getDefaults } from '../config.js';
 import { KeyMemo } from '../key/memo.js';
 import type { Counters } from '../metrics/counters.js';
 import { globalMetrics } from '../metrics/global.js';
+import { bypassChannel } from '../observe/channels.js';
+import { observeBypass, observed } from '../observe/publish.js';
 import { contextStorage } from '../session/context.js';
 import { loopGate, trackOutcome } from './loop-gate.js';
 import { toolKeyPrefix } from './tags.js';
@@ -52,7 +54,13 @@ export class UncachedTool {
     return trackOutcome(session, this.name, run);
   }
 
-  async #run(thisArg: unknown, args: unknown[]): Promise<unknown> {
+  #run(thisArg: unknown, args: unknown[]): Promise<unknown> {
+    if (!observed(bypassChannel)) return this.#execute(thisArg, args);
+    const session = contextStorage.getStore()?.session;
+    return observeBypass(() => this.#execute(thisArg, args), this.name, undefined, session, 'not-cached');
+  }
+
+  async #execute(thisArg: unknown, args: unknown[]): Promise<unknown> {
     try {
       return await this.#fn.apply(thisArg, args);
     } catch (error) {

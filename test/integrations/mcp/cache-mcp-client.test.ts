@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   AgentCache,
@@ -145,11 +146,20 @@ describe('cacheMcpClient: tools listed in `tools`', () => {
     const mcp = cacheMcpClient(files.client, {
       tools: { list_files: false, not_on_this_server: { resource: 'x' } },
     });
-    await mcp.callTool({ name: 'list_files' });
-    await mcp.callTool({ name: 'list_files' });
-    await mcp.callTool({ name: 'read_file', arguments: { path: 'a.txt' } });
-    await mcp.callTool({ name: 'read_file', arguments: { path: 'a.txt' } });
+    const bypasses: unknown[] = [];
+    const onBypass = (message: unknown) => bypasses.push(message);
+    subscribe('agent-cache:bypass', onBypass);
+    try {
+      await mcp.callTool({ name: 'list_files' });
+      await mcp.callTool({ name: 'list_files' });
+      await mcp.callTool({ name: 'read_file', arguments: { path: 'a.txt' } });
+      await mcp.callTool({ name: 'read_file', arguments: { path: 'a.txt' } });
+    } finally {
+      unsubscribe('agent-cache:bypass', onBypass);
+    }
     expect(files.runs).toMatchObject({ list_files: 2, read_file: 2 });
+    expect(bypasses).toHaveLength(4);
+    expect(bypasses[0]).toMatchObject({ tool: 'files:list_files', reason: 'not-cached' });
     expect(getMetrics().tools['files:read_file']).toMatchObject({ hits: 0, misses: 0, bypassed: 2 });
   });
 
