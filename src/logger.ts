@@ -44,13 +44,15 @@ export function toLogSink(logger: Logger, owner: string): LogSink {
   const pinoLike =
     typeof (logger as { bindings?: unknown }).bindings === 'function' &&
     typeof (logger as { child?: unknown }).child === 'function';
+  // Methods are looked up on every call, so a logger whose methods are replaced later (spies, level changes that
+  // swap methods, as pino does) is followed.
   const method = (name: keyof Logger, fallback?: LogMethod): LogMethod | undefined => {
-    const fn = logger[name];
-    if (typeof fn !== 'function') return fallback;
-    if (!pinoLike) return (message, ...meta) => fn.call(logger, message, ...meta);
+    if (typeof logger[name] !== 'function') return fallback;
+    if (!pinoLike) return (message, ...meta) => (logger[name] as LogMethod).call(logger, message, ...meta);
     return (message, ...meta) => {
+      const fn = logger[name] as unknown as (first: unknown, message?: string) => void;
       if (meta.length === 0) fn.call(logger, message);
-      else (fn as unknown as (fields: object, message: string) => void).call(logger, fieldsOf(meta), message);
+      else fn.call(logger, fieldsOf(meta), message);
     };
   };
   const noop: LogMethod = () => {};
