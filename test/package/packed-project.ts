@@ -22,6 +22,7 @@ const PEERS = [
   '@openai/agents',
   'ioredis',
   '@opentelemetry/api',
+  '@opentelemetry/context-async-hooks',
   '@opentelemetry/sdk-metrics',
   '@opentelemetry/sdk-trace-base',
 ];
