@@ -20,6 +20,9 @@ export type AgentCacheErrorCode =
   | 'E_NOT_A_CACHE'
   | 'E_MISSING_PEER_DEPENDENCY'
   | 'E_UNSUPPORTED_RUNTIME'
+  | 'E_INVALIDATION_UNRECORDED'
+  | 'E_BACKEND_TIMEOUT'
+  | 'E_BACKEND_BUSY'
   // Room for codes added by later modules without a breaking change of this union's consumers.
   | (string & {});
 

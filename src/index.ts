@@ -39,13 +39,21 @@ export type { AgentCacheSessionOptions, OnLoop } from './session/options.js';
 export { AgentCacheSession } from './session/session.js';
 export { AgentCache } from './tool/agent-cache.js';
 export { AgentCacheInvalidator } from './tool/agent-cache-invalidator.js';
+export { InvalidationUnrecordedError } from './tool/errors.js';
 export { invalidateResource } from './tool/invalidate.js';
 export type {
   AgentCacheInvalidatorOptions,
   AgentCacheOptions,
   ResourceOption,
   Scope,
+  Strict,
 } from './tool/options.js';
+export {
+  type FlushInvalidationsOptions,
+  flushInvalidations,
+  type PendingInvalidations,
+  pendingInvalidations,
+} from './tool/pending.js';
 export type { Ttl } from './tool/ttl.js';
 export type {
   CachedTool,

@@ -65,7 +65,9 @@ export type BypassReason =
   /** The `resource` function threw. */
   | 'resource-error'
   /** A framework tool that its adapter runs uncached (not in the adapter's spec, or listed as `false`). */
-  | 'not-cached';
+  | 'not-cached'
+  /** An invalidation of the entry could not be recorded by its backend yet: nothing of it is served or stored. */
+  | 'pending-invalidation';
 
 /** A call that ran uncached (counted in `bypassed`). `durationMs`: the execution time. */
 export interface BypassMessage extends ToolEventMessage {

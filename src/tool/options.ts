@@ -37,7 +37,17 @@ export interface AgentCacheInvalidatorOptions {
   readonly name?: string;
   /** Default: every backend a wrapped tool of this process uses. */
   readonly backend?: Backend;
+  /**
+   * A strict write does not start its mutation, nor return, before its invalidations are recorded in every
+   * backend: when one cannot record them within `timeout` ms (default 5 000), the call rejects with
+   * `InvalidationUnrecordedError` (before the mutation: it did not run; after it: the error carries its outcome).
+   * Default `false`: the mutation runs anyway and what could not be recorded stays pending in this process.
+   */
+  readonly strict?: Strict;
 }
+
+/** `true`, or the longest wait for an invalidation to be recorded (`{ timeout: ms }`, default 5 000). */
+export type Strict = boolean | { readonly timeout?: number };
 
 /** Validated read-tool options. */
 export interface ReadSpec {
@@ -53,6 +63,8 @@ export interface WriteSpec {
   readonly resources: ResourceResolver;
   readonly scope: Scope;
   readonly backend: Backend | undefined;
+  /** Strict writes: how long to wait for an invalidation to be recorded, in ms; undefined when not strict. */
+  readonly strictTimeout: number | undefined;
 }
 
 /** Resolves resource names for one call's arguments (validated, deduplicated). */
@@ -84,7 +96,21 @@ export function writeSpec(options: AgentCacheInvalidatorOptions): WriteSpec {
     resources: resourceResolver(options.resource, owner, true),
     scope: checkScope(options.scope, owner),
     backend: options.backend,
+    strictTimeout: strictTimeout(options.strict, owner),
   };
+}
+
+/** The wait bound of a `strict` option value (undefined: not strict). */
+export function strictTimeout(strict: unknown, owner: string): number | undefined {
+  if (strict === undefined || strict === false) return undefined;
+  if (strict === true) return 5_000;
+  const timeout =
+    typeof strict === 'object' && strict !== null ? (strict as { timeout?: unknown }).timeout : strict;
+  if (typeof strict === 'object' && strict !== null && timeout === undefined) return 5_000;
+  if (typeof timeout === 'number' && Number.isFinite(timeout) && timeout >= 0) return timeout;
+  throw new AgentCacheTypeError(
+    `${owner}: option \`strict\` must be a boolean or { timeout: ms } with a non-negative timeout, got ${describe(strict)}`,
+  );
 }
 
 export function checkScope(scope: unknown, owner: string): Scope {

@@ -20,6 +20,7 @@ import { describeCallContext, findCallContext } from './call-context.js';
 import { insideFlight, runAsFlight } from './flight-context.js';
 import { loopGate, settledHit, trackOutcome } from './loop-gate.js';
 import type { ReadSpec } from './options.js';
+import { answerBlocked, blocks, lookupToken, pendingState, recordBump, recordDelete } from './pending.js';
 import { resourceTag, sessionResourceTag, toolKeyPrefix, toolTag } from './tags.js';
 import type { AnyFunction } from './wrap.js';
 
@@ -118,11 +119,7 @@ export class ReadTool {
       this.#inflight.delete(key);
     }
     const backend = this.#backendFor(session, defaults);
-    try {
-      await backend.delete(key);
-    } catch (error) {
-      this.#backendFailed(error, session, key, 'delete');
-    }
+    await recordDelete(backend, key, (error) => this.#backendFailed(error, session, key, 'delete'));
   }
 
   /** Drops every entry of this tool in every scope: its tool tag moves on, so no old entry is served again. */
@@ -133,14 +130,13 @@ export class ReadTool {
     if (defaults.version !== this.#version) this.#refresh(defaults);
     const backends = new Set(this.#backends);
     backends.add(this.#spec.backend ?? defaults.backend);
+    const tags = [this.#toolTag];
     await Promise.all(
-      [...backends].map(async (backend) => {
-        try {
-          await backend.bump([this.#toolTag]);
-        } catch (error) {
-          this.#backendFailed(error, undefined, undefined, 'bump');
-        }
-      }),
+      [...backends].map((backend) =>
+        recordBump(backend, tags, undefined, (error) =>
+          this.#backendFailed(error, undefined, undefined, 'bump'),
+        ),
+      ),
     );
   }
 
@@ -185,17 +181,23 @@ export class ReadTool {
     if (isPromiseLike(found)) {
       // Timed only while someone listens: the event carries how long the backend took to answer.
       const started = observed(hitChannel) ? performance.now() : -1;
+      const token = lookupToken();
       return found.then(
-        (entry) =>
-          entry === undefined
-            ? this.#miss(thisArg, args, key, backend, session, depth)
-            : this.#hit(entry, key, session, started),
+        (entry) => {
+          if (entry === undefined) return this.#miss(thisArg, args, key, backend, session, depth);
+          // An invalidation of this entry is pending (or was recorded while the lookup ran): not served.
+          if ((token !== -1 || pendingState.active !== 0) && answerBlocked(token, backend, key, entry.tags))
+            return this.#heldBack(thisArg, args, key, session, depth);
+          return this.#hit(entry, key, session, started);
+        },
         (error: unknown) => {
           this.#backendFailed(error, session, key, 'get');
           return this.#execute(thisArg, args, session, depth);
         },
       );
     }
+    if (pendingState.active !== 0 && blocks(backend, key, found.tags))
+      return this.#heldBack(thisArg, args, key, session, depth);
     this.#syncHit = true;
     // Answered synchronously (from memory): its duration is taken as 0 rather than paying for two clock reads.
     return Promise.resolve(this.#hit(found, key, session, observed(hitChannel) ? SYNC : -1));
@@ -234,6 +236,8 @@ export class ReadTool {
       this.#count('bypassed', session);
       return this.#uncached(thisArg, args, session, depth, 'resource-error', key);
     }
+    if (pendingState.active !== 0 && blocks(backend, key, tags))
+      return this.#heldBack(thisArg, args, key, session, depth);
     // Registered before generations are read, so a write that starts now already reaches this backend.
     registerBackend(backend);
     let gens: readonly number[];
@@ -318,6 +322,8 @@ export class ReadTool {
         return;
       }
     }
+    // An invalidation of it could not be recorded yet: storing would bring back what it made stale.
+    if (pendingState.active !== 0 && blocks(backend, key, tags)) return;
     this.#backends.add(backend);
     if (scoped) session!.track(backend);
     const now = Date.now();
@@ -417,6 +423,19 @@ export class ReadTool {
       },
       () => this.call(thisArg, args),
     );
+  }
+
+  /** An invalidation of this call's entry is pending: it runs uncached, counted in `bypassed` (it is past loop
+   * detection already). */
+  #heldBack(
+    thisArg: unknown,
+    args: unknown[],
+    key: string,
+    session: AgentCacheSession | undefined,
+    depth: number,
+  ): Promise<unknown> {
+    this.#count('bypassed', session);
+    return this.#uncached(thisArg, args, session, depth, 'pending-invalidation', key);
   }
 
   /** Runs the function; inside a loop-detecting session, one level deeper in the async context. */

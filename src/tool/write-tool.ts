@@ -10,9 +10,11 @@ import { observeBypass, observed, publishInvalidate } from '../observe/publish.j
 import { recordCall } from '../observe/record-call.js';
 import { contextStorage } from '../session/context.js';
 import type { AgentCacheSession } from '../session/session.js';
+import { InvalidationUnrecordedError } from './errors.js';
 import { bumpAll, invalidationTags } from './invalidate.js';
 import { loopGate, trackOutcome } from './loop-gate.js';
 import type { WriteSpec } from './options.js';
+import { whenRecorded } from './pending.js';
 import { toolKeyPrefix } from './tags.js';
 import type { AnyFunction } from './wrap.js';
 
@@ -106,24 +108,44 @@ export class WriteTool {
     const backends: readonly Backend[] = this.#spec.backend ? [this.#spec.backend] : backendsToInvalidate();
     if (tags.length > 0) {
       noteInvalidation(resources, this.#spec.scope, session);
-      await bumpAll(tags, backends, session, scoped, this.#counters, this.name);
-    }
-    let failed = false;
-    let thrown: unknown;
-    try {
-      return await this.#mutate(thisArg, args, session, depth);
-    } catch (error) {
-      failed = true;
-      thrown = error;
-      throw error;
-    } finally {
-      // Again when the mutation settles: a read that started during it must not be stored or joined.
-      if (tags.length > 0) await bumpAll(tags, backends, session, scoped, this.#counters, this.name);
-      if (started >= 0) {
-        const durationMs = performance.now() - started;
-        publishInvalidate(this.name, resources, this.#spec.scope, session, durationMs, failed, thrown);
+      const recorded = await bumpAll(tags, backends, session, scoped, this.#counters, this.name);
+      if (!recorded && !(await this.#strictlyRecorded(backends, tags))) {
+        throw new InvalidationUnrecordedError(this.name, resources, 'before');
       }
     }
+    let outcome: PromiseSettledResult<unknown>;
+    try {
+      outcome = { status: 'fulfilled', value: await this.#mutate(thisArg, args, session, depth) };
+    } catch (error) {
+      outcome = { status: 'rejected', reason: error };
+    }
+    // Again when the mutation settles: a read that started during it must not be stored or joined.
+    const recorded =
+      tags.length === 0 || (await bumpAll(tags, backends, session, scoped, this.#counters, this.name));
+    if (started >= 0) {
+      const durationMs = performance.now() - started;
+      const thrown = outcome.status === 'rejected' ? outcome.reason : undefined;
+      publishInvalidate(
+        this.name,
+        resources,
+        this.#spec.scope,
+        session,
+        durationMs,
+        outcome.status === 'rejected',
+        thrown,
+      );
+    }
+    if (!recorded && !(await this.#strictlyRecorded(backends, tags))) {
+      throw new InvalidationUnrecordedError(this.name, resources, 'after', outcome);
+    }
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return outcome.value;
+  }
+
+  /** Not strict: true at once (what failed stays pending). Strict: whether the retries recorded it in time. */
+  #strictlyRecorded(backends: readonly Backend[], tags: readonly string[]): Promise<boolean> | true {
+    const timeout = this.#spec.strictTimeout;
+    return timeout === undefined || whenRecorded(backends, tags, timeout);
   }
 
   /** Runs the mutation itself (errors counted); a trace recorder learns how long it took. */
