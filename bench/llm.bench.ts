@@ -6,7 +6,6 @@
  *   npx tsx bench/run.ts llm        (or: npm run bench -- llm)
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import stringify from 'safe-stable-stringify';
 import { cacheKey, PromptCacheLayout, segmentsFromMessages } from '../src/index.js';
 import { compare, machine, median } from './harness.js';
@@ -313,6 +312,4 @@ export async function main(): Promise<void> {
   if (!process.argv.includes('--growth-only')) await throughput();
   await growth();
   await small();
-  const out = new URL('./results/llm.md', import.meta.url);
-  writeFileSync(out, `${lines.join('\n')}\n`);
 }

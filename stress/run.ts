@@ -3,9 +3,10 @@
  * a filter) and rewrites their sections of RELIABILITY.md, leaving the other sections as they were. Exits 1 when a
  * scenario reports that a guarantee did not hold.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine } from '../bench/harness.js';
+import { byId, readSections, writeSections } from '../bench/marked-sections.js';
 import type { Scenario } from './scenario.js';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
@@ -23,13 +24,7 @@ What agent-cache guarantees under load and under faults, measured. Each section 
 \`test/stress/\`). A section names the command, the machine and the counts it ran.
 `;
 
-const sections = new Map<string, string>();
-if (existsSync(out)) {
-  for (const m of readFileSync(out, 'utf8').matchAll(
-    /<!-- stress:(\S+) -->\n([\s\S]*?)<!-- \/stress:\1 -->/g,
-  ))
-    sections.set(m[1]!, m[2]!);
-}
+const sections = readSections(out, 'stress');
 
 let failed = 0;
 for (const f of files) {
@@ -48,10 +43,6 @@ for (const f of files) {
   );
 }
 
-const body = [...sections.entries()]
-  .sort(([a], [b]) => a.localeCompare(b))
-  .map(([id, text]) => `<!-- stress:${id} -->\n${text}<!-- /stress:${id} -->`)
-  .join('\n\n');
-writeFileSync(out, `${HEADER}\n${body}\n`);
+writeSections(out, 'stress', HEADER, byId(sections));
 console.error(`stress: wrote ${out}${failed ? ` — ${failed} scenario(s) FAILED` : ''}`);
 process.exitCode = failed ? 1 : 0;
