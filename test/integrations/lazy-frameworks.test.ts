@@ -35,6 +35,14 @@ describe('framework peers load only with their entry point', () => {
     expect(urls.filter((u) => framework.test(u))).toEqual([]);
   });
 
+  it('agent-cache/langchain is what loads @langchain/core; agent-cache/mcp needs nothing of the SDK to load', () => {
+    const langchain = loadedBy("await import('agent-cache/langchain');");
+    expect(langchain.some((u) => u.includes('/node_modules/@langchain/core/'))).toBe(true);
+    const mcp = loadedBy("await import('agent-cache/mcp');");
+    expect(mcp.some((u) => u.includes('/src/integrations/mcp/index.ts'))).toBe(true);
+    expect(mcp.filter((u) => framework.test(u))).toEqual([]);
+  });
+
   it('the recorder does see a framework that is loaded', () => {
     const urls = loadedBy(
       "await import('agent-cache'); await import('@modelcontextprotocol/sdk/client/index.js');",
