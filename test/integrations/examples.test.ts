@@ -19,3 +19,11 @@ it('examples/mcp.ts: cached reads, a write invalidating only what it affects, er
   expect(out).toMatch(/get_issue\(9\) again\s+no issue #9\s+server/);
   expect(out).toMatch(/loop stopped: repeat of tracker:get_issue/);
 });
+
+it('examples/langchain.ts: answers and tools from the cache, an AIMessage after a restart, a stopped loop', () => {
+  const out = runExample('examples/langchain.ts');
+  expect(out).toMatch(/2nd ask: Paris: sunny, 24°C in Paris\.\s+\(model calls 2, weather API 1\)/);
+  expect(out).toMatch(/model answers from cache: 2, tokens saved: 550 in \/ 32 out/);
+  expect(out).toMatch(/after a restart: an AIMessage asking for get_weather, model calls 0/);
+  expect(out).toMatch(/loop stopped: repeat of get_weather/);
+});
