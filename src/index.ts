@@ -34,6 +34,13 @@ export {
   subscribeAgentCache,
   type ToolEventMessage,
 } from './observe/channels.js';
+export {
+  type RecordTraceOptions,
+  recordTrace,
+  type TraceDestination,
+  type TraceLine,
+  type TraceRecorder,
+} from './observe/record-trace.js';
 export { AgentCacheSessionEndedError } from './session/errors.js';
 export type { AgentCacheSessionOptions, OnLoop } from './session/options.js';
 export { AgentCacheSession } from './session/session.js';

@@ -21,6 +21,9 @@ export interface TraceLine {
   readonly error?: string;
 }
 
+/** A recorded call before the recorder names its session: `session` is undefined outside any session. */
+export type RecordedCall = Omit<TraceLine, 'session'> & { readonly session: string | undefined };
+
 /** What a tool tells the recorder about a call it is about to make. */
 export interface TracedCall {
   readonly tool: string;
@@ -40,7 +43,7 @@ export interface LineSink {
 }
 
 export interface Slot {
-  fill(line: TraceLine): void;
+  fill(call: RecordedCall): void;
 }
 
 const sinks = new Set<LineSink>();
@@ -55,9 +58,6 @@ export function removeLineSink(sink: LineSink): void {
   if (sinks.delete(sink)) traceRecorderStopped();
 }
 
-/** The session name of calls made outside any session. */
-export const NO_SESSION = '(none)';
-
 /**
  * Runs one tool call (`run`) and records it as a trace line: its arguments as they were when it started, and what
  * it would have cost uncached — the execution time when it ran, the recorded execution time of the entry when it
@@ -67,7 +67,7 @@ export function recordCall(call: TracedCall, run: () => Promise<unknown>): Promi
   const slots = [...sinks].map((sink) => sink.reserve());
   const session = contextStorage.getStore()?.session;
   const head = {
-    session: session?.sessionId ?? NO_SESSION,
+    session: session?.sessionId,
     tool: call.tool,
     kind: call.kind,
     args: argsOf(call),
@@ -78,7 +78,7 @@ export function recordCall(call: TracedCall, run: () => Promise<unknown>): Promi
   const started = performance.now();
   const finish = (error?: unknown, failed = false): void => {
     const durationMs = round(status.savedMs ?? status.executedMs ?? performance.now() - started);
-    const line: TraceLine = failed
+    const line: RecordedCall = failed
       ? { ...head, durationMs, error: messageOf(error) }
       : { ...head, durationMs };
     for (const slot of slots) slot.fill(line);
