@@ -1,5 +1,7 @@
 export type { Backend, BackendEntry, BackendGetOptions, MaybePromise } from './backends/contract.js';
+export { NotACacheError } from './backends/disk/errors.js';
 export { DiskBackend, type DiskBackendOptions } from './backends/disk.js';
+export type { EntryInfo, EntryKind, InspectableBackend, InspectOptions } from './backends/inspection.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.js';
 export { type ConfigureOptions, configure } from './config.js';
 export {

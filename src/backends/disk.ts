@@ -1,10 +1,13 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { AgentCacheTypeError, BackendClosedError } from '../errors.js';
+import { AgentCacheError, AgentCacheTypeError, BackendClosedError } from '../errors.js';
 import type { Backend, BackendEntry, BackendGetOptions } from './contract.js';
 import { DiskEntry } from './disk/entry.js';
+import { inspectFile } from './disk/inspect.js';
+import { openExistingCacheFile } from './disk/open-existing.js';
 import { openCacheFile } from './disk/open-file.js';
 import { rollback } from './disk/schema.js';
 import { prepareStatements, type Statements } from './disk/statements.js';
+import type { EntryInfo, InspectableBackend, InspectOptions } from './inspection.js';
 import { unregisterBackend } from './registry.js';
 import { decodeValue, encodeOrWarn } from './serializer.js';
 import { storable } from './storable-text.js';
@@ -18,6 +21,17 @@ export interface DiskBackendOptions {
   readonly maxGenerations?: number;
   /** How long a write waits for another process holding the write lock, in ms. Default 2 000. */
   readonly busyTimeout?: number;
+  /**
+   * `false`: open an existing cache file only. A missing file, or one that is not an agent-cache file, throws (an
+   * `AgentCacheError`, code `E_BACKEND_OPEN` or `E_NOT_A_CACHE`) and is left as it is: never created, never moved
+   * aside. Default true: create the file if needed, and move a file that is not a cache aside.
+   */
+  readonly create?: boolean;
+  /**
+   * Open the file read-only (implies `create: false`): for looking inside a cache (`inspect()`) without changing
+   * it, even without write permission. Every write then throws.
+   */
+  readonly readOnly?: boolean;
 }
 
 type Row = [
@@ -47,8 +61,9 @@ const TOUCH_FLUSH_MAX = 4_096;
  * Recency for LRU eviction is the one thing not written on the read path: hits are batched and flushed once a
  * second, so eviction order is approximate across processes — a hit stays a pure read.
  */
-export class DiskBackend implements Backend {
+export class DiskBackend implements Backend, InspectableBackend {
   readonly path: string;
+  readonly readOnly: boolean;
   readonly maxEntries: number;
   readonly maxGenerations: number;
   #db: DatabaseSync | undefined;
@@ -75,9 +90,13 @@ export class DiskBackend implements Backend {
       );
     }
     this.path = opts.path;
-    this.#db = openCacheFile(opts.path, { busyTimeout });
+    this.readOnly = opts.readOnly === true;
+    this.#db =
+      opts.create === false || this.readOnly
+        ? openExistingCacheFile(opts.path, { busyTimeout, readOnly: this.readOnly })
+        : openCacheFile(opts.path, { busyTimeout });
     this.#s = prepareStatements(this.#db);
-    this.#write(() => this.#sweep(Date.now()));
+    if (!this.readOnly) this.#write(() => this.#sweep(Date.now()));
   }
 
   /** Number of entries in the file (all processes), expired ones not yet swept included. */
@@ -99,10 +118,10 @@ export class DiskBackend implements Backend {
     } catch {
       // A value that no longer decodes (written by an incompatible Node, damaged on disk) is a miss, and is
       // dropped so that the next result can take its place instead of failing on every call.
-      this.#write(() => this.#s.deleteEntry.run(k));
+      if (!this.readOnly) this.#write(() => this.#s.deleteEntry.run(k));
       return undefined;
     }
-    if (!options?.stale) this.#touched(k);
+    if (!options?.stale && !this.readOnly) this.#touched(k);
     return new DiskEntry(value, row[1], row[2], row[3], row[4], row[5], row[6]);
   }
 
@@ -180,6 +199,11 @@ export class DiskBackend implements Backend {
     });
   }
 
+  /** Every entry of the file, in key order, read in batches (see `InspectableBackend`). */
+  inspect(options: InspectOptions = {}): AsyncIterable<EntryInfo> {
+    return inspectFile(() => this.#open(), options);
+  }
+
   async close(): Promise<void> {
     const db = this.#db;
     if (db === undefined) return;
@@ -202,6 +226,8 @@ export class DiskBackend implements Backend {
   /** Runs `fn` in one BEGIN IMMEDIATE transaction: the write lock is taken up front, so no upgrade can fail later. */
   #write<T>(fn: () => T): T {
     const db = this.#open();
+    if (this.readOnly)
+      throw new AgentCacheError('E_BACKEND_READ_ONLY', `DiskBackend(${this.path}) is read-only`);
     db.exec('BEGIN IMMEDIATE');
     try {
       const result = fn();

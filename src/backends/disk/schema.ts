@@ -51,26 +51,31 @@ export class WrongSchemaError extends AgentCacheError {
 export function ensureSchema(db: DatabaseSync): void {
   db.exec('BEGIN IMMEDIATE');
   try {
-    const tables = (
-      db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as { name: string }[]
-    )
-      .map((row) => row.name)
-      .sort();
-    if (tables.length === 0) {
-      db.exec(SCHEMA);
-    } else {
-      if (tables.join() !== TABLES.join())
-        throw new WrongSchemaError(`unexpected tables: ${tables.join(', ')}`);
-      const row = db.prepare(`SELECT v FROM meta WHERE k = 'schema'`).get() as { v: number } | undefined;
-      if (row?.v !== SCHEMA_VERSION) {
-        throw new WrongSchemaError(`schema version ${String(row?.v)}, expected ${SCHEMA_VERSION}`);
-      }
-    }
+    if (checkSchema(db) === 'empty') db.exec(SCHEMA);
     db.exec('COMMIT');
   } catch (error) {
     rollback(db);
     throw error;
   }
+}
+
+/**
+ * Whether the database holds an agent-cache of this version (`'ok'`) or nothing at all (`'empty'`); anything else
+ * throws `WrongSchemaError`. Only reads, so it also runs on a read-only connection.
+ */
+export function checkSchema(db: DatabaseSync): 'ok' | 'empty' {
+  const tables = (
+    db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as { name: string }[]
+  )
+    .map((row) => row.name)
+    .sort();
+  if (tables.length === 0) return 'empty';
+  if (tables.join() !== TABLES.join()) throw new WrongSchemaError(`unexpected tables: ${tables.join(', ')}`);
+  const row = db.prepare(`SELECT v FROM meta WHERE k = 'schema'`).get() as { v: number } | undefined;
+  if (row?.v !== SCHEMA_VERSION) {
+    throw new WrongSchemaError(`schema version ${String(row?.v)}, expected ${SCHEMA_VERSION}`);
+  }
+  return 'ok';
 }
 
 export function rollback(db: DatabaseSync): void {

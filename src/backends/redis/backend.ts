@@ -1,12 +1,14 @@
 import type { Redis } from 'ioredis';
 import { AgentCacheTypeError, BackendClosedError } from '../../errors.js';
 import type { Backend, BackendEntry, BackendGetOptions, MaybePromise } from '../contract.js';
+import type { EntryInfo, InspectableBackend, InspectOptions } from '../inspection.js';
 import { unregisterBackend } from '../registry.js';
 import { decodeValue, encodeOrWarn } from '../serializer.js';
 import { storable } from '../storable-text.js';
 import { CircuitBreaker, RedisUnavailableError } from './breaker.js';
 import { createClient } from './client.js';
 import { encodeEntry, type Header, splitEntry, toEntry } from './entry.js';
+import { globEscape, inspectRedis } from './inspect.js';
 import { InvalidationFeed } from './invalidation-feed.js';
 import { L1Cache, type L1Options } from './l1.js';
 import { currentGenerations, sameTags } from './mget-check.js';
@@ -47,7 +49,7 @@ type ConnectionEvent = 'ready' | 'close' | 'reconnecting' | 'end';
  * read and write is one Lua script (atomic); see scripts.ts for the key layout. A Redis that is down makes calls
  * fail fast (bounded timeout, circuit breaker), which the core turns into uncached calls.
  */
-export class RedisBackend implements Backend {
+export class RedisBackend implements Backend, InspectableBackend {
   readonly prefix: string;
   readonly #client: Redis;
   readonly #ownsClient: boolean;
@@ -204,13 +206,38 @@ export class RedisBackend implements Backend {
   async clear(): Promise<void> {
     await this.#eval(scripts.clear, 0, [this.prefix]);
     this.#l1?.flush();
-    const match = `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.#call(() => this.#client.scan(cursor, 'MATCH', match, 'COUNT', 500));
-      cursor = next;
-      if (keys.length > 0) await this.#eval(scripts.purge, 0, [this.prefix, ...keys]);
-    } while (cursor !== '0');
+    // Only the key families of this layout (entries, generations, session sets): a longer prefix that begins with
+    // this one (`app:` and `app:tenant:`) has its own keys under `app:tenant:…`, which none of these match.
+    for (const family of ['e:', 'g:', 's:']) {
+      const match = `${globEscape(this.prefix + family)}*`;
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#call(() => this.#client.scan(cursor, 'MATCH', match, 'COUNT', 500));
+        cursor = next;
+        if (keys.length > 0) await this.#eval(scripts.purge, 0, [this.prefix, ...keys]);
+      } while (cursor !== '0');
+    }
+  }
+
+  /** Every entry under the prefix, by SCAN in batches (see `InspectableBackend`). */
+  inspect(options: InspectOptions = {}): AsyncIterable<EntryInfo> {
+    return inspectRedis(
+      {
+        prefix: this.prefix,
+        scan: (cursor, match, count) =>
+          this.#call(() => this.#client.scan(cursor, 'MATCH', match, 'COUNT', count)),
+        describe: (keys) => this.#eval(scripts.inspect, 0, [this.prefix, ...keys]) as Promise<unknown[]>,
+      },
+      options,
+    );
+  }
+
+  /**
+   * Whether anything ever used this prefix (its generation clock exists): tells an empty cache from a mistyped
+   * prefix, which the `agent-cache` command refuses rather than silently reporting nothing.
+   */
+  async inUse(): Promise<boolean> {
+    return (await this.#call(() => this.#client.exists(`${this.prefix}clock`))) === 1;
   }
 
   async close(): Promise<void> {

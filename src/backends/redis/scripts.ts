@@ -148,6 +148,40 @@ end
 return n
 `;
 
+/**
+ * ARGV: P, entry keys... (a SCAN batch). → per key three values: the JSON header (false when the key is gone or is
+ * not an entry), the size of the value in bytes, 1 when the entry is stale (a tag moved past its generation) else
+ * 0. Values stay in Redis: only their size travels.
+ */
+const INSPECT = `
+local P = ARGV[1]
+local floor = tonumber(redis.call('GET', P .. 'floor') or -1)
+local out = {}
+for i = 2, #ARGV do
+  local blob = redis.pcall('GET', ARGV[i])
+  local header, size, stale = false, 0, 0
+  if type(blob) == 'string' then
+    local nl = string.find(blob, '\\n', 1, true)
+    if nl then
+      local text = string.sub(blob, 1, nl - 1)
+      local ok, h = pcall(cjson.decode, text)
+      if ok and type(h) == 'table' and type(h[2]) == 'table' and type(h[3]) == 'table' then
+        header, size = text, #blob - nl
+        for j = 1, #h[2] do
+          local g = tonumber(redis.call('GET', P .. 'g:' .. h[2][j]) or -1)
+          if g < floor then g = floor end
+          if g ~= h[3][j] then stale = 1; break end
+        end
+      end
+    end
+  end
+  out[#out + 1] = header
+  out[#out + 1] = size
+  out[#out + 1] = stale
+end
+return out
+`;
+
 export interface Script {
   readonly source: string;
   readonly sha: string;
@@ -166,4 +200,5 @@ export const scripts = {
   clearSession: script(CLEAR_SESSION),
   clear: script(CLEAR),
   purge: script(PURGE),
+  inspect: script(INSPECT),
 } as const;
