@@ -11,15 +11,7 @@ import { MissingPeerDependencyError } from '../../errors.js';
  * reconnect that backs off up to 2 s and never gives up (the backend comes back on its own).
  */
 export function createClient(url: string, timeout: number): Redis {
-  let mod: { Redis?: RedisConstructor; default?: RedisConstructor };
-  try {
-    mod = createRequire(import.meta.url)('ioredis') as typeof mod;
-  } catch (error) {
-    throw new MissingPeerDependencyError('ioredis', 'RedisBackend', { cause: error });
-  }
-  const IORedis = mod.Redis ?? mod.default;
-  if (IORedis === undefined)
-    throw new MissingPeerDependencyError('ioredis (with a Redis export)', 'RedisBackend');
+  const IORedis = loadIoredis('RedisBackend');
   const options: RedisOptions = {
     connectTimeout: Math.max(1_000, timeout * 2),
     commandTimeout: timeout,
@@ -29,4 +21,41 @@ export function createClient(url: string, timeout: number): Redis {
   return new IORedis(url, options);
 }
 
+/**
+ * A client for one short job (the `agent-cache` command): a single connection attempt, bounded, and no reconnect.
+ * Rejects with the reason the connection failed (refused, timed out, wrong password), not just "closed".
+ */
+export async function connectOnce(url: string, connectTimeout = 5_000): Promise<Redis> {
+  const IORedis = loadIoredis('a redis:// target');
+  const client = new IORedis(url, {
+    lazyConnect: true,
+    connectTimeout,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => {
+    cause ??= error;
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw cause ?? error;
+  }
+  return client;
+}
+
 type RedisConstructor = new (url: string, options: RedisOptions) => Redis;
+
+function loadIoredis(neededBy: string): RedisConstructor {
+  let mod: { Redis?: RedisConstructor; default?: RedisConstructor };
+  try {
+    mod = createRequire(import.meta.url)('ioredis') as typeof mod;
+  } catch (error) {
+    throw new MissingPeerDependencyError('ioredis', neededBy, { cause: error });
+  }
+  const IORedis = mod.Redis ?? mod.default;
+  if (IORedis === undefined) throw new MissingPeerDependencyError('ioredis (with a Redis export)', neededBy);
+  return IORedis;
+}
