@@ -19,6 +19,7 @@ export function AgentCache(options: AgentCacheOptions = {}): ReadToolWrapper {
       scope: spec.scope,
       keyed: spec.key !== undefined,
       inferred: options.name === undefined && context === undefined,
+      backend: spec.backend,
     });
     const tool = new ReadTool(name, spec, fn as AnyFunction);
     const cached = function (this: unknown, ...args: unknown[]) {

@@ -21,6 +21,8 @@ export interface WrappedOrigin {
 /** What one tool name has been wrapped from in this process. */
 interface NameRecord {
   readonly source: string;
+  /** The `backend` options it was wrapped with (DEFAULT for none): copies on other backends keep entries apart. */
+  readonly backends: WeakSet<object>;
   readonly origins: WeakSet<object>;
   warnedDifferent: boolean;
   warnedRewrap: boolean;
@@ -29,6 +31,8 @@ interface NameRecord {
 /** Beyond this many names (tools named per user, say) new names are not tracked: the map stays bounded. */
 const MAX_NAMES = 10_000;
 const records = new Map<string, NameRecord>();
+/** Stands for "the configured default backend" among the backends of a name. */
+const DEFAULT = {};
 
 const ADAPTERS =
   'agent-cache/ai-sdk `cacheTools`, agent-cache/openai-agents `cacheAgentTool`, agent-cache/langchain ' +
@@ -41,13 +45,16 @@ export interface WrapFacts {
   readonly keyed: boolean;
   /** The name came from the function itself, not from a `name` option or a decorated method. */
   readonly inferred: boolean;
+  /** The `backend` option, if any. */
+  readonly backend?: object | undefined;
 }
 
 /**
  * Called once per wrap (never on a call). Warns, once per tool name, when the name now stands for two different
  * functions (they share entries, metrics and loop detection), and when a global read tool is wrapped again from
  * the same source — a tool made per request, whose closures (one per user, say) then share one set of entries.
- * Wrapping the same function (or framework tool) twice is silent: its entries are rightly shared.
+ * Wrapping the same function (or framework tool) twice is silent: its entries are rightly shared; so is a copy
+ * wrapped onto a backend no other copy uses (an agent restarted on a new DiskBackend shares nothing in memory).
  */
 export function noteWrap(name: string, fn: object, facts: WrapFacts): void {
   const declared = (fn as { [WRAPPED_ORIGIN]?: WrappedOrigin })[WRAPPED_ORIGIN];
@@ -57,6 +64,7 @@ export function noteWrap(name: string, fn: object, facts: WrapFacts): void {
     if (records.size < MAX_NAMES) {
       records.set(name, {
         source: declared?.source ?? sourceOf(fn),
+        backends: new WeakSet([facts.backend ?? DEFAULT]),
         origins: new WeakSet([origin]),
         warnedDifferent: false,
         warnedRewrap: false,
@@ -80,6 +88,11 @@ export function noteWrap(name: string, fn: object, facts: WrapFacts): void {
     return;
   }
   if (facts.kind !== 'read' || facts.scope !== 'global' || facts.keyed || record.warnedRewrap) return;
+  const backend = facts.backend ?? DEFAULT;
+  if (!record.backends.has(backend)) {
+    record.backends.add(backend);
+    return;
+  }
   record.warnedRewrap = true;
   warn(
     `agent-cache: the tool ${JSON.stringify(name)} was wrapped again from the same source (a tool made per ` +

@@ -5,7 +5,7 @@
 import type { LanguageModelV4GenerateResult } from '@ai-sdk/provider';
 import { tool as langchainTool } from '@langchain/core/tools';
 import { tool as agentsTool, RunContext } from '@openai/agents';
-import { AgentCache, AgentCacheInvalidator, getMetrics } from 'agent-cache';
+import { AgentCache, AgentCacheInvalidator, getMetrics, MemoryBackend } from 'agent-cache';
 import { tool as aiTool, generateText, stepCountIs } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -111,7 +111,7 @@ describe('a tool made per request', () => {
     expect(await bob.getOrders('open')).toBe("alice's open orders");
   });
 
-  it('is silent when entries are per session or keyed by the user', () => {
+  it('is silent when entries are per session, keyed by the user or on another backend', () => {
     const sessionScoped = (user: string) =>
       AgentCache({ scope: 'session' })(async function recentTickets() {
         return user;
@@ -120,7 +120,19 @@ describe('a tool made per request', () => {
     sessionScoped('b');
     makeTools('a', { key: true });
     makeTools('b', { key: true });
+    // Wrapped again onto another backend (an agent restarted on a new DiskBackend): no entries in common.
+    const onBackend = (backend: MemoryBackend) =>
+      AgentCache({ backend })(async function searchDocs(q: string) {
+        return q;
+      });
+    onBackend(new MemoryBackend());
+    onBackend(new MemoryBackend());
     expect(logger.messages).toEqual([]);
+    const shared = new MemoryBackend();
+    onBackend(shared);
+    expect(logger.messages).toEqual([]);
+    onBackend(shared); // two copies on one backend do share entries
+    expect(logger.messages[0]).toMatch(/"searchDocs" was wrapped again/);
   });
 });
 
