@@ -73,8 +73,11 @@ export function noteWrap(name: string, fn: object, facts: WrapFacts): void {
     return;
   }
   if (record.warnedDifferent && record.warnedRewrap) return;
-  if (record.origins.has(origin)) return;
-  record.origins.add(origin);
+  // Once the re-wrap warning is out, only the source tells (the same function has the same source).
+  if (!record.warnedRewrap) {
+    if (record.origins.has(origin)) return;
+    record.origins.add(origin);
+  }
   if ((declared?.source ?? sourceOf(fn)) !== record.source) {
     if (record.warnedDifferent) return;
     record.warnedDifferent = true;
