@@ -1,5 +1,6 @@
 export type { Backend, BackendEntry, BackendGetOptions, MaybePromise } from './backends/contract.js';
 export { NotACacheError } from './backends/disk/errors.js';
+export { BackendBusyError } from './backends/disk/write-queue.js';
 export { DiskBackend, type DiskBackendOptions } from './backends/disk.js';
 export type { EntryInfo, EntryKind, InspectableBackend, InspectOptions } from './backends/inspection.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.js';

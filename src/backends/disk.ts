@@ -1,12 +1,19 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { AgentCacheError, AgentCacheTypeError, BackendClosedError } from '../errors.js';
-import type { Backend, BackendEntry, BackendGetOptions } from './contract.js';
+import {
+  type Backend,
+  type BackendEntry,
+  type BackendGetOptions,
+  isPromiseLike,
+  type MaybePromise,
+} from './contract.js';
 import { DiskEntry } from './disk/entry.js';
 import { inspectFile } from './disk/inspect.js';
 import { openExistingCacheFile } from './disk/open-existing.js';
 import { openCacheFile } from './disk/open-file.js';
 import { rollback } from './disk/schema.js';
 import { prepareStatements, type Statements } from './disk/statements.js';
+import { WriteQueue } from './disk/write-queue.js';
 import type { EntryInfo, InspectableBackend, InspectOptions } from './inspection.js';
 import { unregisterBackend } from './registry.js';
 import { decodeValue, encodeOrWarn } from './serializer.js';
@@ -19,7 +26,12 @@ export interface DiskBackendOptions {
   readonly maxEntries?: number;
   /** Most tag generations remembered; older ones are forgotten conservatively (spurious misses, never stale hits). Default 100 000. */
   readonly maxGenerations?: number;
-  /** How long a write waits for another process holding the write lock, in ms. Default 2 000. */
+  /**
+   * How long a write waits for another process holding the write lock, in ms, before it gives up. Default 2 000.
+   * The wait never blocks the event loop: after a few ms of synchronous waiting the write is retried
+   * asynchronously. A store gives up after at most 100 ms of it (the result is returned without being stored); an
+   * invalidation that gives up stays pending in the process and is retried (see docs/reliability.md).
+   */
   readonly busyTimeout?: number;
   /**
    * `false`: open an existing cache file only. A missing file, or one that is not an agent-cache file, throws (an
@@ -43,6 +55,14 @@ type Row = [
   createdAt: number,
   durationMs: number,
 ];
+
+/** The synchronous part of a lock wait, in ms: enough for ordinary contention, short enough for the event loop. */
+const SYNC_WAIT_MS = 10;
+/** The longest a store waits for the lock, in ms: a result not stored is only a later miss. */
+const STORE_WAIT_MS = 100;
+
+/** Rows deleted per transaction by clear() and clearSession(): a few ms of work each. */
+const DELETE_BATCH = 1_000;
 
 /** Expired rows deleted per sweep: bounded so that a write never pays for a large backlog at once. */
 const SWEEP_BATCH = 128;
@@ -73,6 +93,8 @@ export class DiskBackend implements Backend, InspectableBackend {
   #touchTimer: NodeJS.Timeout | undefined;
   #writes = 0;
   #lastStamp = 0;
+  readonly #busyTimeout: number;
+  readonly #queue: WriteQueue;
 
   constructor(options: string | DiskBackendOptions) {
     const opts = typeof options === 'string' ? { path: options } : options;
@@ -91,12 +113,15 @@ export class DiskBackend implements Backend, InspectableBackend {
     }
     this.path = opts.path;
     this.readOnly = opts.readOnly === true;
+    this.#busyTimeout = busyTimeout;
     this.#db =
       opts.create === false || this.readOnly
-        ? openExistingCacheFile(opts.path, { busyTimeout, readOnly: this.readOnly })
-        : openCacheFile(opts.path, { busyTimeout });
+        ? openExistingCacheFile(opts.path, { busyTimeout: SYNC_WAIT_MS, readOnly: this.readOnly })
+        : openCacheFile(opts.path, { busyTimeout, busyWait: SYNC_WAIT_MS });
     this.#s = prepareStatements(this.#db);
-    if (!this.readOnly) this.#write(() => this.#sweep(Date.now()));
+    this.#queue = new WriteQueue((fn, wait) => this.#transaction(fn, wait), `DiskBackend(${opts.path})`);
+    // Housekeeping only: if the file is busy right now, the next writes sweep instead.
+    if (!this.readOnly) this.#quietly(this.#write(() => this.#sweep(Date.now()), 0));
   }
 
   /** Number of entries in the file (all processes), expired ones not yet swept included. */
@@ -118,7 +143,7 @@ export class DiskBackend implements Backend, InspectableBackend {
     } catch {
       // A value that no longer decodes (written by an incompatible Node, damaged on disk) is a miss, and is
       // dropped so that the next result can take its place instead of failing on every call.
-      if (!this.readOnly) this.#write(() => this.#s.deleteEntry.run(k));
+      if (!this.readOnly) this.#quietly(this.#write(() => this.#s.deleteEntry.run(k)));
       return undefined;
     }
     if (!options?.stale && !this.readOnly) this.#touched(k);
@@ -132,7 +157,7 @@ export class DiskBackend implements Backend, InspectableBackend {
     return rows.map((row) => row[0]);
   }
 
-  set(key: string, entry: BackendEntry): boolean {
+  set(key: string, entry: BackendEntry): MaybePromise<boolean> {
     this.#open();
     const bytes = encodeOrWarn(entry.value, 'DiskBackend', entry.tags, this.#warned);
     if (bytes === undefined) return false;
@@ -140,32 +165,35 @@ export class DiskBackend implements Backend, InspectableBackend {
     const tags = JSON.stringify(entry.tags.map(storable));
     const gens = JSON.stringify(entry.gens);
     const sid = entry.sessionId === undefined ? null : storable(entry.sessionId);
-    return this.#write(() => {
-      const { changes } = this.#s.setIfCurrent.run(
-        k,
-        bytes,
-        entry.expiresAt,
-        tags,
-        gens,
-        sid,
-        this.#stamp(),
-        entry.createdAt ?? 0,
-        entry.durationMs ?? 0,
-      );
-      if (changes === 0) return false;
-      this.#touches.delete(k);
-      this.#enforceBounds();
-      if (++this.#writes % SWEEP_EVERY === 0) this.#sweep(Date.now());
-      return true;
-    });
+    return this.#write(
+      () => {
+        const { changes } = this.#s.setIfCurrent.run(
+          k,
+          bytes,
+          entry.expiresAt,
+          tags,
+          gens,
+          sid,
+          this.#stamp(),
+          entry.createdAt ?? 0,
+          entry.durationMs ?? 0,
+        );
+        if (changes === 0) return false;
+        this.#touches.delete(k);
+        this.#enforceBounds();
+        if (++this.#writes % SWEEP_EVERY === 0) this.#sweep(Date.now());
+        return true;
+      },
+      Math.min(this.#busyTimeout, STORE_WAIT_MS),
+    );
   }
 
-  bump(tags: readonly string[], sessionId?: string): void {
+  bump(tags: readonly string[], sessionId?: string): MaybePromise<void> {
     this.#open();
     if (tags.length === 0) return;
     const json = JSON.stringify(tags.map(storable));
     const sid = sessionId === undefined ? null : storable(sessionId);
-    this.#write(() => {
+    return this.#write(() => {
       // One clock for every tag: generations only ever grow, even for a tag that was forgotten and comes back.
       const [clock] = this.#s.advanceClock.get(tags.length) as unknown as [number];
       this.#s.bumpTags.run(json, clock - tags.length + 1, sid);
@@ -173,30 +201,57 @@ export class DiskBackend implements Backend, InspectableBackend {
     });
   }
 
-  delete(key: string): void {
+  delete(key: string): MaybePromise<void> {
     this.#open();
     const k = storable(key);
     this.#touches.delete(k);
-    this.#write(() => this.#s.deleteEntry.run(k));
+    return this.#write(() => {
+      this.#s.deleteEntry.run(k);
+    });
   }
 
-  clearSession(sessionId: string): void {
-    this.#open();
+  /** Drops the session's generations, then its entries, in bounded transactions (a large session never holds the
+   * lock, or the event loop, for long). */
+  clearSession(sessionId: string): Promise<void> {
+    this.#writable();
     const sid = storable(sessionId);
-    this.#write(() => {
-      this.#s.clearSessionEntries.run(sid);
-      this.#s.clearSessionGens.run(sid);
-    });
+    return (async () => {
+      await this.#inBatches(() => this.#s.clearSessionGens.run(sid, DELETE_BATCH).changes);
+      await this.#inBatches(() => this.#s.clearSessionEntries.run(sid, DELETE_BATCH).changes);
+    })();
   }
 
-  clear(): void {
-    const db = this.#open();
+  /**
+   * Everything becomes stale at once: one small transaction raises the floor above every generation handed out and
+   * marks every older generation as read-as-floor (see statements.ts). The old generations and the entries are then
+   * deleted in bounded transactions; a generation advanced after the clear started is kept.
+   */
+  clear(): Promise<void> {
+    this.#writable();
     this.#touches.clear();
-    this.#write(() => {
-      db.exec(`DELETE FROM entries; DELETE FROM gens;
-        UPDATE meta SET v = v + 1 WHERE k = 'clock';
-        UPDATE meta SET v = (SELECT v FROM meta WHERE k = 'clock') WHERE k = 'floor';`);
-    });
+    return (async () => {
+      const floor = await this.#write(() => {
+        const [clock] = this.#s.advanceClock.get(1) as unknown as [number];
+        this.#s.raiseFloor.run(clock);
+        this.#s.markCleared.run(clock);
+        return clock;
+      });
+      await this.#inBatches(() => this.#s.deleteOldGens.run(floor, DELETE_BATCH).changes);
+      const [entries] = this.#s.count.get() as unknown as [number, number];
+      // Bounded: other processes may keep storing while we delete (what they store after the clear is fresh).
+      await this.#inBatches(
+        () => this.#s.deleteSomeEntries.run(DELETE_BATCH).changes,
+        entries / DELETE_BATCH + 2,
+      );
+    })();
+  }
+
+  /** Runs a deleting step in its own transaction until it deletes less than a batch, yielding in between. */
+  async #inBatches(step: () => number | bigint, maxRounds = Number.POSITIVE_INFINITY): Promise<void> {
+    for (let round = 0; round < maxRounds; round++) {
+      if (Number(await this.#write(step)) < DELETE_BATCH) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Every entry of the file, in key order, read in batches (see `InspectableBackend`). */
@@ -208,12 +263,10 @@ export class DiskBackend implements Backend, InspectableBackend {
     const db = this.#db;
     if (db === undefined) return;
     unregisterBackend(this);
-    try {
-      this.#flushTouches();
-    } catch {
-      // Recency is advisory: losing the last second of it must not keep the file from closing.
-    }
+    // Recency is advisory: if the file is busy, losing the last second of it must not keep the file from closing.
+    if (this.#queue.waiting === 0) this.#flushTouchesQuietly();
     if (this.#touchTimer) clearTimeout(this.#touchTimer);
+    this.#queue.close(new BackendClosedError(`DiskBackend(${this.path})`));
     this.#db = undefined;
     db.close();
   }
@@ -223,12 +276,36 @@ export class DiskBackend implements Backend, InspectableBackend {
     return this.#db;
   }
 
-  /** Runs `fn` in one BEGIN IMMEDIATE transaction: the write lock is taken up front, so no upgrade can fail later. */
-  #write<T>(fn: () => T): T {
-    const db = this.#open();
+  /** Throws (synchronously) what any write would: the backend is closed or read-only. */
+  #writable(): void {
+    this.#open();
     if (this.readOnly)
       throw new AgentCacheError('E_BACKEND_READ_ONLY', `DiskBackend(${this.path}) is read-only`);
-    db.exec('BEGIN IMMEDIATE');
+  }
+
+  /** Runs `fn` in a write transaction now, or (the file is busy) later in order, within `budgetMs`. */
+  #write<T>(fn: () => T, budgetMs = this.#busyTimeout): MaybePromise<T> {
+    this.#open();
+    return this.#queue.run(fn, budgetMs);
+  }
+
+  /**
+   * One BEGIN IMMEDIATE transaction: the write lock is taken up front, so no upgrade can fail later. `wait`: the
+   * connection's short synchronous busy wait applies; otherwise a held lock fails at once (a queued retry).
+   */
+  #transaction<T>(fn: () => T, wait: boolean): T {
+    this.#writable();
+    const db = this.#db!;
+    if (wait) {
+      db.exec('BEGIN IMMEDIATE');
+    } else {
+      db.exec('PRAGMA busy_timeout = 0');
+      try {
+        db.exec('BEGIN IMMEDIATE');
+      } finally {
+        db.exec(`PRAGMA busy_timeout = ${SYNC_WAIT_MS}`);
+      }
+    }
     try {
       const result = fn();
       db.exec('COMMIT');
@@ -237,6 +314,11 @@ export class DiskBackend implements Backend, InspectableBackend {
       rollback(db);
       throw error;
     }
+  }
+
+  /** A write nobody waits for (housekeeping): its failure is dropped. */
+  #quietly(done: MaybePromise<unknown>): void {
+    if (isPromiseLike(done)) done.catch(() => {});
   }
 
   /** Called inside a write transaction: evicts LRU entries and forgets the oldest generations beyond the bounds. */
@@ -270,20 +352,20 @@ export class DiskBackend implements Backend, InspectableBackend {
     }
   }
 
+  /** Writes the batched recency updates if the file is free now; busy or closed, they are dropped (advisory). */
   #flushTouchesQuietly(): void {
-    try {
-      this.#flushTouches();
-    } catch {
-      // Busy or closed: recency is advisory, drop it rather than fail a caller.
-      this.#touches.clear();
-    }
-  }
-
-  #flushTouches(): void {
     if (this.#touchTimer) clearTimeout(this.#touchTimer);
     this.#touchTimer = undefined;
     if (this.#touches.size === 0 || this.#db === undefined) return;
-    this.#write(() => this.#applyTouches());
+    if (this.#queue.waiting > 0) {
+      this.#touches.clear(); // the file is busy: do not queue behind the writes that matter
+      return;
+    }
+    try {
+      this.#quietly(this.#write(() => this.#applyTouches(), 0));
+    } catch {
+      this.#touches.clear();
+    }
   }
 
   #applyTouches(): void {

@@ -161,6 +161,39 @@ describe('DiskBackend damaged values', () => {
   });
 });
 
+describe('DiskBackend clear() and clearSession() in bounded batches', () => {
+  it('clear() makes everything stale at once, and never undoes an invalidation made while it deletes', async () => {
+    const b = open(cacheFile(dir));
+    b.bump(Array.from({ length: 2_500 }, (_, i) => `r:${i}`)); // more generations than one batch deletes
+    const old = ['r:7'];
+    expect(b.set('old', entry('old', old, b.generations(old)))).toBe(true);
+    const clearing = b.clear();
+    expect(b.get('old')).toBeUndefined(); // stale from the first (small) transaction on
+    // While the batches run: an entry recorded against a tag nobody advanced yet, then an invalidation of it.
+    const late = ['r:late'];
+    expect(b.set('late', entry('late', late, b.generations(late)))).toBe(true);
+    b.bump(late);
+    expect(b.get('late')).toBeUndefined();
+    await clearing;
+    expect(b.get('late')).toBeUndefined(); // deleting the new generation would have made it fresh again
+    expect(b.size).toBe(0);
+    const now = b.generations(old);
+    expect(b.set('again', entry('again', old, now))).toBe(true);
+    expect(b.get('again')?.value).toBe('again');
+  });
+
+  it('clearSession() drops a large session across several transactions, and nobody else’s entries', async () => {
+    const b = open({ path: cacheFile(dir), maxEntries: 10_000 });
+    for (let i = 0; i < 2_500; i++) b.set(`s${i}`, { ...entry(i), sessionId: 'big' });
+    b.set('other', { ...entry('o'), sessionId: 'other' });
+    b.set('global', entry('g'));
+    await b.clearSession('big');
+    expect(b.size).toBe(2);
+    expect(b.get('other')?.value).toBe('o');
+    expect(b.get('global')?.value).toBe('g');
+  });
+});
+
 describe('DiskBackend bounds', () => {
   it('sweeps expired rows in bounded batches as writes go on', () => {
     const b = open(cacheFile(dir));

@@ -15,7 +15,10 @@ import { AgentCacheError } from '../../errors.js';
 import { ensureSchema, WrongSchemaError } from './schema.js';
 
 export interface OpenOptions {
+  /** How long opening may wait for another process that is creating the same file, in ms. */
   readonly busyTimeout: number;
+  /** The connection's synchronous busy wait afterwards, in ms (longer waits are the caller's, asynchronously). */
+  readonly busyWait: number;
 }
 
 /**
@@ -50,12 +53,14 @@ function openAndCheck(file: string, options: OpenOptions): DatabaseSync {
   createPrivate(file);
   const db = new DatabaseSync(file);
   try {
-    // The busy timeout first: switching to WAL and creating the schema may wait for another process.
+    // The busy timeout first: switching a new file to WAL and creating its schema may wait for another process
+    // doing the same (an existing cache is only read, which never waits for a writer in WAL mode).
     db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeout))}`);
     switchToWal(db, file, options.busyTimeout);
     // NORMAL is durable against a killed process in WAL mode (only a power loss can drop the last commits).
     db.exec('PRAGMA synchronous = NORMAL');
     ensureSchema(db);
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyWait))}`);
     return db;
   } catch (error) {
     db.close();

@@ -45,10 +45,12 @@ export class WrongSchemaError extends AgentCacheError {
 }
 
 /**
- * Creates the schema in an empty database or checks an existing one. Runs under BEGIN IMMEDIATE so that two
- * processes opening a new file at once do not both create it.
+ * Creates the schema in an empty database or checks an existing one. An existing cache is only read, so opening it
+ * never waits for another process's write lock; creating one runs under BEGIN IMMEDIATE (checked again inside it),
+ * so that two processes opening a new file at once do not both create it.
  */
 export function ensureSchema(db: DatabaseSync): void {
+  if (checkSchema(db) === 'ok') return;
   db.exec('BEGIN IMMEDIATE');
   try {
     if (checkSchema(db) === 'empty') db.exec(SCHEMA);

@@ -2,6 +2,14 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 
 /** Generation of a tag that is not in `gens`: the floor, raised by clear() and when old tags are forgotten. */
 const FLOOR = `(SELECT v FROM meta WHERE k = 'floor')`;
+/**
+ * Generations below this were handed out before the last clear(): such a row reads as the floor, exactly as if it
+ * were already deleted, so clear() makes everything stale in one small transaction and deletes the old rows in
+ * batches afterwards without anything observable changing. (Absent in files no clear() of this version touched.)
+ */
+const CLEARED = `coalesce((SELECT v FROM meta WHERE k = 'cleared'), 0)`;
+/** The current generation of a tag, from its `gens` row (or NULL when it has none). */
+const current = (gen: string) => `coalesce(CASE WHEN ${gen} >= ${CLEARED} THEN ${gen} END, ${FLOOR})`;
 
 /**
  * Every statement the backend runs, prepared once. Freshness is checked inside SQL (one statement, one snapshot):
@@ -29,8 +37,16 @@ export interface Statements {
   readonly sweepExpired: StatementSync;
   readonly forgetOldestGens: StatementSync;
   readonly raiseFloor: StatementSync;
+  /** Deletes up to n entries of a session. Params: sid, n. */
   readonly clearSessionEntries: StatementSync;
+  /** Deletes up to n tag generations of a session. Params: sid, n. */
   readonly clearSessionGens: StatementSync;
+  /** Records where the last clear() happened. Param: the clock at that moment. */
+  readonly markCleared: StatementSync;
+  /** Deletes up to n generations below a floor (clear()). Params: floor, n. */
+  readonly deleteOldGens: StatementSync;
+  /** Deletes up to n entries (clear()). Param: n. */
+  readonly deleteSomeEntries: StatementSync;
 }
 
 export function prepareStatements(db: DatabaseSync): Statements {
@@ -45,7 +61,7 @@ export function prepareStatements(db: DatabaseSync): Statements {
       `SELECT value, expires_at, tags, gens, session_id, created_at, duration_ms FROM entries e
        WHERE key = ?1 AND (expires_at = 0 OR expires_at > ?2)
          AND NOT EXISTS (SELECT 1 FROM json_each(e.tags) t LEFT JOIN gens g ON g.tag = t.value
-                         WHERE coalesce(g.gen, ${FLOOR}) IS NOT (e.gens ->> t.key))`,
+                         WHERE ${current('g.gen')} IS NOT (e.gens ->> t.key))`,
       true,
     ),
     getAny: prepare(
@@ -53,14 +69,14 @@ export function prepareStatements(db: DatabaseSync): Statements {
       true,
     ),
     generations: prepare(
-      `SELECT coalesce((SELECT gen FROM gens WHERE tag = t.value), ${FLOOR}) FROM json_each(?1) t ORDER BY t.key`,
+      `SELECT ${current('(SELECT gen FROM gens WHERE tag = t.value)')} FROM json_each(?1) t ORDER BY t.key`,
       true,
     ),
     setIfCurrent: prepare(
       `INSERT INTO entries (key, value, expires_at, tags, gens, session_id, used_at, created_at, duration_ms)
        SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
        WHERE NOT EXISTS (SELECT 1 FROM json_each(?4) t LEFT JOIN gens g ON g.tag = t.value
-                         WHERE coalesce(g.gen, ${FLOOR}) IS NOT (?5 ->> t.key))
+                         WHERE ${current('g.gen')} IS NOT (?5 ->> t.key))
        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, tags = excluded.tags,
          gens = excluded.gens, session_id = excluded.session_id, used_at = excluded.used_at,
          created_at = excluded.created_at, duration_ms = excluded.duration_ms`,
@@ -86,7 +102,16 @@ export function prepareStatements(db: DatabaseSync): Statements {
       true,
     ),
     raiseFloor: prepare(`UPDATE meta SET v = max(v, ?1) WHERE k = 'floor'`),
-    clearSessionEntries: prepare(`DELETE FROM entries WHERE session_id = ?1`),
-    clearSessionGens: prepare(`DELETE FROM gens WHERE session_id = ?1`),
+    clearSessionEntries: prepare(
+      `DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE session_id = ?1 LIMIT ?2)`,
+    ),
+    clearSessionGens: prepare(
+      `DELETE FROM gens WHERE tag IN (SELECT tag FROM gens WHERE session_id = ?1 LIMIT ?2)`,
+    ),
+    markCleared: prepare(
+      `INSERT INTO meta (k, v) VALUES ('cleared', ?1) ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v)`,
+    ),
+    deleteOldGens: prepare(`DELETE FROM gens WHERE tag IN (SELECT tag FROM gens WHERE gen < ?1 LIMIT ?2)`),
+    deleteSomeEntries: prepare(`DELETE FROM entries WHERE key IN (SELECT key FROM entries LIMIT ?1)`),
   };
 }

@@ -1,0 +1,140 @@
+/**
+ * DiskBackend while another process holds the file's write lock: writes must not block the event loop (a short
+ * synchronous wait, then asynchronous retries), keep their order, land as soon as the lock is free, and give up
+ * with BackendBusyError after their budget.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BackendBusyError, BackendClosedError, DiskBackend } from '../../src/index.js';
+import { spawnTs } from './fixtures/children.js';
+import { cacheFile, tempDir } from './fixtures/temp.js';
+
+const dir = tempDir();
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+function open(path: string, busyTimeout?: number): DiskBackend {
+  const backend = new DiskBackend({ path, busyTimeout });
+  cleanup.push(() => backend.close());
+  return backend;
+}
+
+function holdWriteLock(path: string, holdMs?: number): Promise<ChildProcess> {
+  const args = holdMs === undefined ? [path] : [path, String(holdMs)];
+  const child = spawnTs(fileURLToPath(new URL('./fixtures/hold-write-lock.ts', import.meta.url)), args);
+  cleanup.push(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+  });
+}
+
+async function release(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.send('release');
+  await exited;
+}
+
+const entry = (value: unknown, tags: readonly string[], gens: readonly number[]) => ({
+  value,
+  expiresAt: 0,
+  tags,
+  gens,
+});
+const isPromise = (x: unknown): x is Promise<unknown> => x instanceof Promise;
+
+describe('DiskBackend when another process holds the write lock', () => {
+  it('answers a write with a promise instead of blocking, and lands it as soon as the lock is free', async () => {
+    const path = cacheFile(dir);
+    const b = open(path);
+    const tags = ['r:x'];
+    const before = b.generations(tags);
+    const holder = await holdWriteLock(path);
+
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    cleanup.push(() => clearInterval(timer));
+    const bumped = b.bump(tags);
+    expect(isPromise(bumped)).toBe(true);
+    let settled = false;
+    void (bumped as Promise<void>).then(() => {
+      settled = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false); // still waiting for the lock...
+    expect(ticks).toBeGreaterThan(0); // ...while timers keep running: the event loop is free
+    expect(b.generations(tags)).toEqual(before); // reads never wait for the writer
+
+    await release(holder);
+    await bumped;
+    expect(b.generations(tags)[0]).toBeGreaterThan(before[0]!);
+  });
+
+  it('keeps this process’s writes in order while they wait', async () => {
+    const path = cacheFile(dir);
+    const b = open(path);
+    const tags = ['r:y'];
+    const gens = b.generations(tags);
+    expect(b.set('a', entry('a', tags, gens))).toBe(true);
+    const holder = await holdWriteLock(path);
+    const writes = [
+      b.delete('a'),
+      b.set('b', entry('b', [], [])),
+      b.bump(tags),
+      b.set('c', entry('c', tags, gens)),
+    ];
+    for (const w of writes) expect(isPromise(w)).toBe(true);
+    await release(holder);
+    const settled = await Promise.allSettled(writes);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(b.get('a')).toBeUndefined(); // the delete ran (before anything else)
+    expect(b.get('b')?.value).toBe('b');
+    expect((settled[3] as PromiseFulfilledResult<boolean>).value).toBe(false); // after the bump: not current
+  });
+
+  it('gives up with BackendBusyError after busyTimeout; a store gives up sooner', async () => {
+    const path = cacheFile(dir);
+    const b = open(path, 400);
+    const holder = await holdWriteLock(path);
+    const order: string[] = [];
+    const bump = Promise.resolve(b.bump(['r:z'])).catch((e: unknown) => {
+      order.push('bump');
+      return e;
+    });
+    const store = Promise.resolve(b.set('k', entry(1, [], []))).catch((e: unknown) => {
+      order.push('set');
+      return e;
+    });
+    const [bumpError, storeError] = await Promise.all([bump, store]);
+    expect(bumpError).toBeInstanceOf(BackendBusyError);
+    expect(bumpError).toMatchObject({ code: 'E_BACKEND_BUSY' });
+    expect((bumpError as BackendBusyError).message).toMatch(/locked by another connection/);
+    expect(storeError).toBeInstanceOf(BackendBusyError);
+    expect(order).toEqual(['set', 'bump']);
+    await release(holder);
+    expect(await b.set('k', entry(2, [], []))).toBe(true); // and writes work again at once
+  });
+
+  it('opens an existing cache file without waiting for the lock', async () => {
+    const path = cacheFile(dir);
+    const first = open(path);
+    expect(first.set('k', entry('v', [], []))).toBe(true);
+    await holdWriteLock(path);
+    const second = open(path, 60_000); // it used to wait the whole busy timeout, then fail to open
+    expect(second.get('k')?.value).toBe('v');
+  });
+
+  it('rejects the writes still waiting when it is closed', async () => {
+    const path = cacheFile(dir);
+    const b = new DiskBackend(path);
+    await holdWriteLock(path);
+    const waiting = b.bump(['r:w']);
+    await b.close();
+    await expect(waiting).rejects.toBeInstanceOf(BackendClosedError);
+  });
+});
