@@ -31,9 +31,18 @@ export interface BackendEntry {
 export interface BackendGetOptions {
   /** Return the entry even when it has expired or one of its tags moved on (loop short-circuit needs it). */
   readonly stale?: boolean;
+  /**
+   * The tags the caller will give the entry, computed on demand (the read path passes this to a backend with
+   * `tagsOnGet`; undefined: unknown). Such a backend may read the entry and their generations in one round trip,
+   * and answer the `generations(tags)` call that follows a miss (the same array) from that read: generations read
+   * before the execution starts are as good as a fresh read, or older, which can only make the store refuse.
+   */
+  readonly tags?: () => readonly string[] | undefined;
 }
 
 export interface Backend {
+  /** Optional: true when get() makes use of `options.tags`. */
+  readonly tagsOnGet?: boolean;
   /** The entry under `key` if it exists, has not expired and all its tags still have its generations. */
   get(key: string, options?: BackendGetOptions): MaybePromise<BackendEntry | undefined>;
   /** The current generation of each tag, in order (a tag never advanced has the backend's base generation). */

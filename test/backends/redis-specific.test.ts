@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendEntry } from '../../src/backends/contract.js';
 import { RedisBackend } from '../../src/backends/redis/index.js';
+import { KeyLayout } from '../../src/backends/redis/layout.js';
 import { scripts } from '../../src/backends/redis/scripts.js';
 import {
   AgentCache,
@@ -143,10 +144,21 @@ describe.runIf(available)('RedisBackend when Redis goes away and comes back', ()
     const before = await subscriberIds();
     expect(before).toHaveLength(1);
     // Kill the subscription and invalidate in the same transaction: the message is lost for this process.
+    const layout = new KeyLayout(b.prefix);
+    const { key, shard } = layout.tagKey('r:doc');
     await raw
       .multi()
       .client('KILL', 'TYPE', 'pubsub')
-      .eval(scripts.bump.source, 0, b.prefix, '', JSON.stringify(tags), ...tags)
+      .eval(
+        scripts.bump.source,
+        3,
+        layout.clockKey(shard),
+        layout.floorKey(shard),
+        key,
+        layout.channel,
+        JSON.stringify(tags),
+        '0',
+      )
       .exec();
     await until(async () => {
       const ids = await subscriberIds();
@@ -198,9 +210,10 @@ describe.runIf(available)('RedisBackend sessions and packaging', () => {
     const b = backend({ url: REDIS_URL });
     const raw = new Redis(REDIS_URL);
     cleanup.push(() => raw.disconnect());
-    await raw.set(`${b.prefix}e:k`, 'not an entry');
+    const entryKey = new KeyLayout(b.prefix).entryKey('k');
+    await raw.set(entryKey, 'not an entry');
     expect(await b.get('k')).toBeUndefined();
-    await until(async () => (await raw.exists(`${b.prefix}e:k`)) === 0, 'the damaged entry to be dropped');
+    await until(async () => (await raw.exists(entryKey)) === 0, 'the damaged entry to be dropped');
     expect(await b.set('k', entry('fine', [], []))).toBe(true);
     expect((await b.get('k'))?.value).toBe('fine');
   });

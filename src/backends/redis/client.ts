@@ -7,14 +7,14 @@ import { MissingPeerDependencyError } from '../../errors.js';
  * the backend's constructor stays synchronous) and only when no client was given: `agent-cache` itself never
  * needs it, and a user who passes their own client needs nothing from us.
  *
- * The options make a dead Redis fail fast: bounded connect and command times, one retry per command, and a
- * reconnect that backs off up to 2 s and never gives up (the backend comes back on its own).
+ * The options make a dead Redis fail fast: a bounded connect time, one retry per command, and a reconnect that
+ * backs off up to 2 s and never gives up (the backend comes back on its own). Commands are bounded by the backend
+ * itself (its `timeout`), which also holds for a client you pass in.
  */
 export function createClient(url: string, timeout: number): Redis {
   const IORedis = loadIoredis('RedisBackend');
   const options: RedisOptions = {
     connectTimeout: Math.max(1_000, timeout * 2),
-    commandTimeout: timeout,
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
   };

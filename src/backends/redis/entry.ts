@@ -22,9 +22,20 @@ export function encodeEntry(header: Header, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), value]);
 }
 
+/** Throws for a blob that is not an entry (no header line, or a header of another shape). */
 export function splitEntry(blob: Buffer): { header: Header; value: Buffer } {
   const nl = blob.indexOf(NEWLINE);
-  return { header: JSON.parse(blob.toString('utf8', 0, nl)) as Header, value: blob.subarray(nl + 1) };
+  if (nl === -1) throw new TypeError('not an entry: no header');
+  const header = JSON.parse(blob.toString('utf8', 0, nl)) as unknown;
+  if (
+    !Array.isArray(header) ||
+    typeof header[0] !== 'number' ||
+    !Array.isArray(header[1]) ||
+    !Array.isArray(header[2]) ||
+    header[1].length !== header[2].length
+  )
+    throw new TypeError('not an entry: bad header');
+  return { header: header as Header, value: blob.subarray(nl + 1) };
 }
 
 /** A plain, immutable entry (it may sit in the L1 and be read many times, so no lazy getters). */

@@ -2,61 +2,62 @@ import { describeEntry, type EntryInfo, type InspectOptions } from '../inspectio
 import { fromStorable } from '../storable-text.js';
 import type { Header } from './entry.js';
 
-/** Keys asked of SCAN per step, and so entries described per script call. */
-const BATCH = 500;
-
 export interface InspectIo {
-  readonly prefix: string;
-  /** One SCAN step: [next cursor, keys]. */
-  scan(cursor: string, match: string, count: number): Promise<[string, string[]]>;
-  /** Runs the inspect script over a batch of entry keys. */
-  describe(keys: readonly string[]): Promise<unknown[]>;
-}
-
-/** Escapes SCAN's glob characters. */
-export function globEscape(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
+  /** `P{}e:`: what every entry key begins with. */
+  readonly entryPrefix: string;
+  /** The entry keys of the prefix, a SCAN batch at a time (every node of a cluster). */
+  batches(): AsyncIterable<readonly string[]>;
+  /** For each key: its header line (null when the key is gone or is not an entry) and the value's size in bytes. */
+  describe(keys: readonly string[]): Promise<readonly (readonly [string | null, number])[]>;
+  /** The current generation of each tag (the core's forms), in order; undefined when a shard has no floor. */
+  generations(tags: readonly string[]): Promise<readonly number[] | undefined>;
 }
 
 /**
- * SCANs the entry keys of the prefix (`P e:*`) and describes each batch with one script call, atomically per batch
- * (as with any SCAN, an entry written meanwhile may or may not be seen, and one may be seen twice; duplicates are
- * dropped here). Only keys that are entries of this prefix are kept: their remainder is a key the core makes (it
- * starts with a JSON string, `llm"` or the storable() escape), so a longer prefix that begins with this one and
- * then `e:` is not mistaken for it.
+ * Lists the entries of a prefix: SCANs its entry keys (`P{}e:*`, which no other prefix's keys match), reads each
+ * batch's headers and value sizes with one script (values stay in Redis), and decides which entries are stale with
+ * one read of the current generations of the batch's tags. As with any SCAN, an entry written meanwhile may or may
+ * not be seen, and one may be seen twice; duplicates are dropped here.
  */
 export async function* inspectRedis(io: InspectIo, options: InspectOptions): AsyncGenerator<EntryInfo> {
-  const entryPrefix = `${io.prefix}e:`;
-  const match = `${globEscape(entryPrefix)}*`;
   const seen = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, found] = await io.scan(cursor, match, BATCH);
-    cursor = next;
-    const keys = found.filter((k) => !seen.has(k) && isEntryKey(k.slice(entryPrefix.length)));
+  for await (const found of io.batches()) {
+    const keys = found.filter((k) => !seen.has(k));
     if (keys.length === 0) continue;
     for (const k of keys) seen.add(k);
-    const reply = await io.describe(keys);
+    const described = await io.describe(keys);
+    const headers: (Header | undefined)[] = described.map(([text]) => parseHeader(text));
+    const tags = [...new Set(headers.flatMap((h) => (h === undefined ? [] : h[1].map(fromStorable))))];
+    const gens = await io.generations(tags);
+    const current = new Map<string, number | undefined>(tags.map((tag, i) => [tag, gens?.[i]]));
     for (let i = 0; i < keys.length; i++) {
-      const text = reply[3 * i];
-      if (typeof text !== 'string' && !Buffer.isBuffer(text)) continue; // gone meanwhile, or not an entry
-      const stale = Number(reply[3 * i + 2]) === 1;
+      const header = headers[i];
+      if (header === undefined) continue;
+      const entryTags = header[1].map(fromStorable);
+      const stale = entryTags.some((tag, j) => current.get(tag) !== header[2][j]);
       if (stale && !options.stale) continue;
-      const header = JSON.parse(String(text)) as Header;
       yield describeEntry({
-        key: fromStorable(keys[i]!.slice(entryPrefix.length)),
-        tags: header[1].map(fromStorable),
+        key: fromStorable(keys[i]!.slice(io.entryPrefix.length)),
+        tags: entryTags,
         sessionId: header[3] === null ? undefined : fromStorable(header[3]),
-        bytes: Number(reply[3 * i + 1]),
+        bytes: described[i]![1],
         createdAt: header[4] ?? 0,
         expiresAt: header[0],
         durationMs: header[5] ?? 0,
         stale,
       });
     }
-  } while (cursor !== '0');
+  }
 }
 
-function isEntryKey(rest: string): boolean {
-  return rest.startsWith('"') || rest.startsWith('\0') || rest.startsWith('llm"');
+function parseHeader(text: string | null): Header | undefined {
+  if (text === null) return undefined;
+  try {
+    const h = JSON.parse(text) as unknown;
+    if (Array.isArray(h) && typeof h[0] === 'number' && Array.isArray(h[1]) && Array.isArray(h[2]))
+      return h as Header;
+  } catch {
+    // not an entry
+  }
+  return undefined;
 }

@@ -1,183 +1,148 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The Lua scripts. Each runs atomically in Redis, which is what makes the generation check and the write of `set`
- * one step: no invalidation can slip between them, whichever process or machine sends it.
+ * The Lua scripts (key layout: layout.ts). Each script touches the keys it declares, all in one slot on a cluster,
+ * and runs atomically: that is what makes a shard's generation check and write one step on a standalone Redis.
  *
- * Layout under the prefix P: `P e:<key>` an entry (a string: JSON header with its tags and their
- * recorded generations, a newline, the value bytes; see entry.ts), `P g:<tag>` a tag's generation, `P clock` the one counter every generation is
- * drawn from (INCRBY, so generations never repeat), `P floor` the generation of every tag without a key (and of
- * every tag whose key holds less: that is how clear() invalidates everything in O(1)), `P s:<session>` the keys
- * of a session, `P inv` the pub/sub channel that keeps L1 caches coherent.
- *
- * Numbers are formatted with %.0f before they are written: generations start at the server's time in µs (so a
- * Redis that lost its data does not hand out generations that an old snapshot could match), which Lua's default
- * number formatting would round.
+ * Numbers are formatted with %.0f before they are written or returned: generations start at the server's time in
+ * µs (so a Redis that lost its data does not hand out generations that an old snapshot could match), which Lua's
+ * default number formatting would round.
  */
-const FLOOR = `
-local function current_floor(P)
-  local f = redis.call('GET', P .. 'floor')
+
+/**
+ * Makes sure the shard has a floor. The backend sets up every shard's floor before its first write (FLOOR); this is
+ * for a Redis that lost its data meanwhile.
+ */
+const ENSURE_FLOOR = `
+local function ensure_floor(clock_key, floor_key)
+  local f = redis.call('GET', floor_key)
   if f then return tonumber(f) end
   local t = redis.call('TIME')
   local start = t[1] .. string.format('%06d', tonumber(t[2]))
-  local clock = redis.call('GET', P .. 'clock')
+  local clock = redis.call('GET', clock_key)
   if clock and tonumber(clock) > tonumber(start) then start = clock end
-  redis.call('SET', P .. 'clock', start)
-  redis.call('SET', P .. 'floor', start)
+  redis.call('SET', clock_key, start)
+  redis.call('SET', floor_key, start)
   return tonumber(start)
 end
-local function gen_of(P, floor, tag)
-  local g = tonumber(redis.call('GET', P .. 'g:' .. tag) or -1)
-  if g < floor then return floor end
-  return g
-end
 `;
 
 /**
- * KEYS[1] entry. ARGV: P. → the entry if its generations are current, else nil. Used for a key whose tags this
- * process does not know yet; afterwards a hit is one MGET of the entry and its tags' generations (see backend.ts).
+ * KEYS: clock, floor of one shard. ARGV: start (the server's time in µs, read once for every shard being set up, so
+ * that they all start at the same base generation). → its floor (a string), created if missing.
  */
-const GET = `
-local P = ARGV[1]
-local blob = redis.call('GET', KEYS[1])
-if not blob then return false end
-local nl = string.find(blob, '\\n', 1, true)
-local ok, header = pcall(cjson.decode, string.sub(blob, 1, (nl or 1) - 1))
--- Not an entry of ours: hand it back, the caller treats it as damaged (a miss) and drops it.
-if not nl or not ok or type(header) ~= 'table' or type(header[2]) ~= 'table' then return blob end
-local tags, gens = header[2], header[3]
-local floor = tonumber(redis.call('GET', P .. 'floor') or -1)
-for i = 1, #tags do
-  local g = tonumber(redis.call('GET', P .. 'g:' .. tags[i]) or -1)
-  if g < floor then g = floor end
-  if g ~= gens[i] then return false end
-end
-return blob
+const FLOOR = `
+local f = redis.call('GET', KEYS[2])
+if f then return f end
+local start = ARGV[1]
+local clock = redis.call('GET', KEYS[1])
+if clock and tonumber(clock) > tonumber(start) then start = clock end
+redis.call('SET', KEYS[1], start)
+redis.call('SET', KEYS[2], start)
+return start
 `;
 
-/** ARGV: P, tags... → their generations. */
-const GENERATIONS = `${FLOOR}
-local P = ARGV[1]
-local floor = current_floor(P)
-local out = {}
-for i = 2, #ARGV do out[#out + 1] = gen_of(P, floor, ARGV[i]) end
-return out
+/**
+ * KEYS: clock, floor, the tags' generation keys (one shard), then the session index when ARGV[3] is '1'.
+ * ARGV: channel, the tags as JSON (for subscribers), '1' or '0'. → the last generation handed out (a string).
+ * Tag i of n gets last - n + i.
+ */
+const BUMP = `${ENSURE_FLOOR}
+ensure_floor(KEYS[1], KEYS[2])
+local indexed = ARGV[3] == '1'
+local n = #KEYS - 2
+if indexed then n = n - 1 end
+local last = redis.call('INCRBY', KEYS[1], n)
+for i = 1, n do
+  redis.call('SET', KEYS[2 + i], string.format('%.0f', last - n + i))
+  if indexed then redis.call('SADD', KEYS[#KEYS], KEYS[2 + i]) end
+end
+local text = string.format('%.0f', last)
+redis.call('PUBLISH', ARGV[1], 'b' .. text .. ':' .. ARGV[2])
+return text
 `;
 
-/** KEYS[1] entry. ARGV: P, pxat ('0' = none), session ('' or '=' .. id), blob, tag1, gen1, ... → 1 stored / 0. */
-const SET = `${FLOOR}
-local P = ARGV[1]
--- A Redis that lost its data starts a new floor above every old generation, so an old snapshot cannot match.
-local floor = current_floor(P)
-for i = 5, #ARGV, 2 do
-  if gen_of(P, floor, ARGV[i]) ~= tonumber(ARGV[i + 1]) then return 0 end
+/**
+ * The atomic store of a standalone Redis. KEYS: entry, then (floor, generation key) per tag, then the session index
+ * when ARGV[3] is '1'. ARGV: pxat ('0' = none), blob, '1' or '0', then the recorded generation of each tag.
+ * → 1 stored, 0 refused (a tag moved on, or its shard lost its floor: data loss).
+ */
+const SET = `
+local n = #ARGV - 3
+for i = 1, n do
+  local f = redis.call('GET', KEYS[2 * i])
+  if not f then return 0 end
+  f = tonumber(f)
+  local g = tonumber(redis.call('GET', KEYS[2 * i + 1]) or -1)
+  if g < f then g = f end
+  if g ~= tonumber(ARGV[3 + i]) then return 0 end
 end
-if ARGV[2] ~= '0' then
-  redis.call('SET', KEYS[1], ARGV[4], 'PXAT', ARGV[2])
+if ARGV[1] ~= '0' then
+  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[1])
 else
-  redis.call('SET', KEYS[1], ARGV[4])
+  redis.call('SET', KEYS[1], ARGV[2])
 end
-if ARGV[3] ~= '' then redis.call('SADD', P .. 's:' .. string.sub(ARGV[3], 2), KEYS[1]) end
+if ARGV[3] == '1' then redis.call('SADD', KEYS[#KEYS], KEYS[1]) end
 return 1
 `;
 
-/** ARGV: P, session ('' or '=' .. id), tags as JSON (for subscribers), tags... → the last generation handed out. */
-const BUMP = `${FLOOR}
-local P = ARGV[1]
-current_floor(P)
-local n = #ARGV - 3
-if n <= 0 then return 0 end
-local last = redis.call('INCRBY', P .. 'clock', n)
-local sid = ARGV[2]
-for i = 4, #ARGV do
-  local key = P .. 'g:' .. ARGV[i]
-  redis.call('SET', key, string.format('%.0f', last - n + i - 3))
-  if sid ~= '' then redis.call('SADD', P .. 's:' .. string.sub(sid, 2), key) end
-end
-redis.call('PUBLISH', P .. 'inv', 'b' .. string.format('%.0f', last) .. ':' .. ARGV[3])
-return last
-`;
-
-/** KEYS[1] entry. ARGV: P, key (for subscribers). */
+/** KEYS: entry. ARGV: channel, message for subscribers. */
 const DELETE = `
 redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[1] .. 'inv', 'd' .. ARGV[2])
+redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 `;
 
-/** ARGV: P, session id. Drops the session's entries and tag generations. */
-const CLEAR_SESSION = `
-local P = ARGV[1]
-local set = P .. 's:' .. ARGV[2]
-local members = redis.call('SMEMBERS', set)
-for i = 1, #members, 1000 do redis.call('DEL', unpack(members, i, math.min(i + 999, #members))) end
-redis.call('DEL', set)
-redis.call('PUBLISH', P .. 'inv', 's' .. ARGV[2])
-return #members
-`;
-
-/** ARGV: P. Raises the floor above every generation handed out: from now on nothing recorded earlier matches. */
-const CLEAR = `${FLOOR}
-local P = ARGV[1]
-current_floor(P)
-local c = redis.call('INCR', P .. 'clock')
-redis.call('SET', P .. 'floor', string.format('%.0f', c))
-redis.call('PUBLISH', P .. 'inv', 'c')
-return c
+/**
+ * KEYS: clock, floor of one shard. ARGV: target (above every shard's clock, so that all shards share one base again).
+ * Raises the floor above every generation the shard handed out.
+ */
+const CLEAR = `${ENSURE_FLOOR}
+ensure_floor(KEYS[1], KEYS[2])
+local c = tonumber(redis.call('GET', KEYS[1])) + 1
+local target = tonumber(ARGV[1])
+if target > c then c = target end
+local text = string.format('%.0f', c)
+redis.call('SET', KEYS[1], text)
+redis.call('SET', KEYS[2], text)
+return 1
 `;
 
 /**
- * ARGV: P, keys... (a SCAN batch after clear()). Deletes entries and session sets; deletes a tag generation only
- * when it is below the floor (it reads as the floor anyway), so a tag bumped after the clear keeps its generation.
+ * KEYS: floor, then generation keys of that shard (a SCAN batch after clear()). Deletes the generations below the
+ * floor (they read as the floor anyway); a tag bumped after the clear keeps its generation.
  */
 const PURGE = `
-local P = ARGV[1]
-local floor = tonumber(redis.call('GET', P .. 'floor') or -1)
-local gp = P .. 'g:'
+local floor = tonumber(redis.call('GET', KEYS[1]) or -1)
 local n = 0
-for i = 2, #ARGV do
-  local k = ARGV[i]
-  if k ~= P .. 'clock' and k ~= P .. 'floor' then
-    if string.sub(k, 1, #gp) == gp then
-      if tonumber(redis.call('GET', k) or -1) < floor then redis.call('DEL', k); n = n + 1 end
-    else
-      redis.call('DEL', k); n = n + 1
-    end
-  end
+for i = 2, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or -1) < floor then redis.call('DEL', KEYS[i]); n = n + 1 end
 end
 return n
 `;
 
 /**
- * ARGV: P, entry keys... (a SCAN batch). → per key three values: the JSON header (false when the key is gone or is
- * not an entry), the size of the value in bytes, 1 when the entry is stale (a tag moved past its generation) else
- * 0. Values stay in Redis: only their size travels.
+ * KEYS: entry keys (a SCAN batch; one slot on a cluster). → per key two values: the JSON header line (false when the
+ * key is gone or is not an entry) and the size of the value in bytes. Values stay in Redis: only their size travels.
  */
 const INSPECT = `
-local P = ARGV[1]
-local floor = tonumber(redis.call('GET', P .. 'floor') or -1)
 local out = {}
-for i = 2, #ARGV do
-  local blob = redis.pcall('GET', ARGV[i])
-  local header, size, stale = false, 0, 0
-  if type(blob) == 'string' then
-    local nl = string.find(blob, '\\n', 1, true)
+for i = 1, #KEYS do
+  local header, size = false, 0
+  local ok, head = pcall(redis.call, 'GETRANGE', KEYS[i], 0, 8191)
+  if ok and type(head) == 'string' then
+    local nl = string.find(head, '\\n', 1, true)
+    if not nl and #head == 8192 then
+      head = redis.call('GET', KEYS[i])
+      nl = string.find(head, '\\n', 1, true)
+    end
     if nl then
-      local text = string.sub(blob, 1, nl - 1)
-      local ok, h = pcall(cjson.decode, text)
-      if ok and type(h) == 'table' and type(h[2]) == 'table' and type(h[3]) == 'table' then
-        header, size = text, #blob - nl
-        for j = 1, #h[2] do
-          local g = tonumber(redis.call('GET', P .. 'g:' .. h[2][j]) or -1)
-          if g < floor then g = floor end
-          if g ~= h[3][j] then stale = 1; break end
-        end
-      end
+      header = string.sub(head, 1, nl - 1)
+      size = redis.call('STRLEN', KEYS[i]) - nl
     end
   end
   out[#out + 1] = header
   out[#out + 1] = size
-  out[#out + 1] = stale
 end
 return out
 `;
@@ -192,12 +157,10 @@ function script(source: string): Script {
 }
 
 export const scripts = {
-  get: script(GET),
-  generations: script(GENERATIONS),
-  set: script(SET),
+  floor: script(FLOOR),
   bump: script(BUMP),
+  set: script(SET),
   delete: script(DELETE),
-  clearSession: script(CLEAR_SESSION),
   clear: script(CLEAR),
   purge: script(PURGE),
   inspect: script(INSPECT),
