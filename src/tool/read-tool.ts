@@ -170,21 +170,27 @@ export class ReadTool {
     session: AgentCacheSession | undefined,
     depth: number,
   ): Promise<unknown> {
+    // A backend that reads an entry and its tags' generations in one round trip (Redis) can ask for the tags when
+    // it goes to its store (not for an in-process hit); the miss that may follow uses the same array.
+    let tags: readonly string[] | undefined;
     let found: BackendEntry | undefined | Promise<BackendEntry | undefined>;
     try {
-      found = backend.get(key);
+      found =
+        backend.tagsOnGet === true
+          ? backend.get(key, { tags: () => (tags ??= this.#tagsOrUndefined(thisArg, args, session)) })
+          : backend.get(key);
     } catch (error) {
       this.#backendFailed(error, session, key, 'get');
       return this.#execute(thisArg, args, session, depth);
     }
-    if (found === undefined) return this.#miss(thisArg, args, key, backend, session, depth);
+    if (found === undefined) return this.#miss(thisArg, args, key, backend, session, depth, tags);
     if (isPromiseLike(found)) {
       // Timed only while someone listens: the event carries how long the backend took to answer.
       const started = observed(hitChannel) ? performance.now() : -1;
       const token = lookupToken();
       return found.then(
         (entry) => {
-          if (entry === undefined) return this.#miss(thisArg, args, key, backend, session, depth);
+          if (entry === undefined) return this.#miss(thisArg, args, key, backend, session, depth, tags);
           // An invalidation of this entry is pending (or was recorded while the lookup ran): not served.
           if ((token !== -1 || pendingState.active !== 0) && answerBlocked(token, backend, key, entry.tags))
             return this.#heldBack(thisArg, args, key, session, depth);
@@ -226,11 +232,12 @@ export class ReadTool {
     backend: Backend,
     session: AgentCacheSession | undefined,
     depth: number,
+    known?: readonly string[],
   ): Promise<unknown> {
     if (this.#contextChecks !== 0) this.#checkCallContext(thisArg, args, session, false);
     let tags: readonly string[];
     try {
-      tags = this.#tagsFor(thisArg, args, session);
+      tags = known ?? this.#tagsFor(thisArg, args, session);
     } catch (error) {
       this.#warnBypass(error, session);
       this.#count('bypassed', session);
@@ -459,6 +466,19 @@ export class ReadTool {
       this.#count('errors', session);
       throw error;
     });
+  }
+
+  /** #tagsFor, or undefined when the resource function throws (the miss path reports it). */
+  #tagsOrUndefined(
+    thisArg: unknown,
+    args: unknown[],
+    session: AgentCacheSession | undefined,
+  ): string[] | undefined {
+    try {
+      return this.#tagsFor(thisArg, args, session);
+    } catch {
+      return undefined;
+    }
   }
 
   #tagsFor(thisArg: unknown, args: unknown[], session: AgentCacheSession | undefined): string[] {
