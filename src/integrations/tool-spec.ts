@@ -18,6 +18,8 @@ export interface ReadToolSpec<I, R = unknown> {
   readonly key?: (input: I) => unknown;
   /** Results for which it returns false are returned but not stored. */
   readonly shouldCache?: (result: R) => boolean;
+  /** (A read has no `invalidates`: that makes the spec a write.) */
+  readonly invalidates?: never;
 }
 
 /** A write tool of a framework adapter: invalidates its resources before it runs and when it settles. */
@@ -25,6 +27,11 @@ export interface WriteToolSpec<I> {
   readonly invalidates: ResourcesOf<I>;
   /** `'global'` (default) reaches every session too; `'session'` only the active session. */
   readonly scope?: Scope;
+  /** (A write takes `invalidates` and `scope` only.) */
+  readonly resource?: never;
+  readonly ttl?: never;
+  readonly key?: never;
+  readonly shouldCache?: never;
 }
 
 export type ToolSpec<I, R = unknown> = ReadToolSpec<I, R> | WriteToolSpec<I>;
