@@ -4,13 +4,15 @@
  * check); the runtime assertions only make the file a test.
  */
 
-import { type CacheToolsSpec, cacheTools } from 'agent-cache/ai-sdk';
+import { agentCacheMiddleware, type CacheToolsSpec, cacheTools } from 'agent-cache/ai-sdk';
 import {
   generateText,
   type InferToolInput,
   type InferToolOutput,
+  type LanguageModelMiddleware,
   type Tool,
   tool,
+  wrapLanguageModel,
 } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -68,9 +70,13 @@ describe('types', () => {
 
   it('generateText sees the same typed tool results', async () => {
     const cached = cacheTools(tools, { weather: {} });
-    const model = new MockLanguageModelV4({ doGenerate: async () => textResult('hi') });
+    const model = wrapLanguageModel({
+      model: new MockLanguageModelV4({ doGenerate: async () => textResult('hi') }),
+      middleware: agentCacheMiddleware(),
+    });
     const result = await generateText({ model, tools: cached, prompt: 'weather?' });
     const plain = await generateText({ model, tools, prompt: 'weather?' });
     expectTypeOf(result.toolResults).toEqualTypeOf(plain.toolResults);
+    expectTypeOf(agentCacheMiddleware()).toEqualTypeOf<LanguageModelMiddleware>();
   });
 });
