@@ -27,3 +27,12 @@ it('examples/langchain.ts: answers and tools from the cache, an AIMessage after 
   expect(out).toMatch(/after a restart: an AIMessage asking for get_weather, model calls 0/);
   expect(out).toMatch(/loop stopped: repeat of get_weather/);
 });
+
+it('examples/ai-sdk.ts: cached model steps and tool calls, a fresh read after a write, a replayed stream', () => {
+  const out = runExample('examples/ai-sdk.ts');
+  expect(out).toMatch(/Where is order 42\? +→ .*"shipped".*\(2 steps, 2 from the cache\)/);
+  expect(out).toMatch(/\(again\) +→ .*"cancelled"/);
+  expect(out).toMatch(/getOrder in this session: 1 hit, 2 misses/);
+  expect(out).toMatch(/repeat: first text after [\d.]+ ms, a cache hit/);
+  expect(out).toMatch(/model calls: 7, order-system calls: \{"getOrder":2,"cancelOrder":1\}/);
+});
