@@ -46,7 +46,7 @@ export function lookupToken(): number {
 /** Whether an entry of `key` with `tags` must not be served from or stored into `backend` now. */
 export function blocks(backend: Backend, key: string, tags: readonly string[]): boolean {
   const record = records.get(backend);
-  return record !== undefined && record.blocks(key, tags);
+  return record?.blocks(key, tags) === true;
 }
 
 /** `blocks()` for the answer of a lookup issued with `token`: also true when the backend recovered meanwhile. */

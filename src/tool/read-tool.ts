@@ -16,6 +16,7 @@ import { observeBypass, observed, publishBackendError, publishHit, publishMiss }
 import { recordCall } from '../observe/record-call.js';
 import { contextStorage } from '../session/context.js';
 import type { AgentCacheSession } from '../session/session.js';
+import { abortedByItsCaller, anyAborted, signalsOf, untilAborted } from './abort.js';
 import { describeCallContext, findCallContext } from './call-context.js';
 import { insideFlight, runAsFlight } from './flight-context.js';
 import { loopGate, settledHit, trackOutcome } from './loop-gate.js';
@@ -33,6 +34,8 @@ interface InFlight {
   cancelled: boolean;
   /** How long the execution took, once it settled successfully: what each joined caller saved. */
   durationMs: number;
+  /** The executing call's arguments: where its AbortSignals are, if its rejection turns out to be its abort. */
+  readonly args: readonly unknown[];
 }
 
 /**
@@ -264,7 +267,7 @@ export class ReadTool {
     ) {
       this.#count('hits', session);
       this.#count('coalesced', session);
-      return this.#joined(flight, key, session);
+      return this.#joined(flight, thisArg, args, key, backend, session, depth);
     }
     this.#count('misses', session);
     const record: InFlight = {
@@ -273,6 +276,7 @@ export class ReadTool {
       backend,
       cancelled: false,
       durationMs: 0,
+      args,
     };
     const started = performance.now();
     record.promise = runAsFlight(record, () => this.#execute(thisArg, args, session, depth));
@@ -295,10 +299,33 @@ export class ReadTool {
     return value;
   }
 
-  /** A caller that joined an execution in flight (counted as a hit): it saved that execution's time. */
-  async #joined(flight: InFlight, key: string, session: AgentCacheSession | undefined): Promise<unknown> {
+  /**
+   * A caller that joined an execution in flight (counted as a hit): it saved that execution's time. It is never
+   * failed by another caller's abort: when the execution rejects because its caller was aborted (see abort.ts), a
+   * joined caller whose own signals are live runs again (joined callers that do so share one new execution). A
+   * joined caller whose own signal aborts stops waiting, with its signal's reason.
+   */
+  async #joined(
+    flight: InFlight,
+    thisArg: unknown,
+    args: unknown[],
+    key: string,
+    backend: Backend,
+    session: AgentCacheSession | undefined,
+    depth: number,
+  ): Promise<unknown> {
     const started = observed(hitChannel) ? performance.now() : -1;
-    const value = await flight.promise;
+    const own = signalsOf(args);
+    let value: unknown;
+    try {
+      value = await (own === undefined ? flight.promise : untilAborted(flight.promise, own));
+    } catch (error) {
+      if (anyAborted(own) || !abortedByItsCaller(error, flight.args)) throw error;
+      this.#uncount('hits', session);
+      this.#uncount('coalesced', session);
+      if (this.#inflight.get(key) === flight) this.#inflight.delete(key); // never join it again
+      return this.#miss(thisArg, args, key, backend, session, depth);
+    }
     const saved = flight.durationMs;
     this.#counters.savedMs += saved;
     if (session !== undefined) session.metrics.tool(this.name).savedMs += saved;
@@ -522,6 +549,11 @@ export class ReadTool {
     if (uncached) this.#warnedBypass = true;
     (session?.logger ?? getDefaults().logger).warn(describeCallContext(this.name, kind, uncached));
     return true;
+  }
+
+  #uncount(counter: 'hits' | 'coalesced', session?: AgentCacheSession): void {
+    this.#counters[counter]--;
+    if (session !== undefined) session.metrics.tool(this.name)[counter]--;
   }
 
   #warnBypass(error: unknown, session: AgentCacheSession | undefined): void {

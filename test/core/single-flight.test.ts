@@ -103,3 +103,141 @@ describe('single flight and recursion', () => {
     expect(calls).toBe(3);
   });
 });
+
+describe('single flight and abort', () => {
+  beforeEach(() => {
+    freshCache();
+  });
+
+  /** A tool like the AI SDK's: `execute(input, { abortSignal })`, keyed by its input only. */
+  function abortableTool() {
+    const runs: { input: string; signal: AbortSignal | undefined }[] = [];
+    const gates: (() => void)[] = [];
+    const tool = AgentCache({ name: 'searchDocs', key: (input: string) => input })(
+      async (input: string, options: { toolCallId: string; abortSignal?: AbortSignal }) => {
+        runs.push({ input, signal: options.abortSignal });
+        await new Promise<void>((resolve, reject) => {
+          gates.push(resolve);
+          options.abortSignal?.addEventListener('abort', () => reject(options.abortSignal!.reason), {
+            once: true,
+          });
+        });
+        return `results for ${input} (run ${runs.length})`;
+      },
+    );
+    return {
+      tool,
+      runs,
+      release: () => {
+        for (const g of gates.splice(0)) g();
+      },
+    };
+  }
+
+  it('a caller that joined is not failed by the first caller’s abort: it runs again', async () => {
+    const { tool, runs, release } = abortableTool();
+    const first = new AbortController();
+    const calls = ['a', 'b', 'c'].map((id, i) =>
+      tool('q', { toolCallId: id, abortSignal: i === 0 ? first.signal : new AbortController().signal }),
+    );
+    const outcomes = Promise.allSettled(calls);
+    await flush();
+    expect(runs).toHaveLength(1);
+    first.abort();
+    await flush();
+    expect(runs).toHaveLength(2); // one new execution, shared by the two callers that joined
+    release();
+    const settled = await outcomes;
+    expect(settled[0]).toMatchObject({ status: 'rejected', reason: { name: 'AbortError' } });
+    expect(settled.slice(1)).toEqual([
+      { status: 'fulfilled', value: 'results for q (run 2)' },
+      { status: 'fulfilled', value: 'results for q (run 2)' },
+    ]);
+    expect(getMetrics()).toMatchObject({ misses: 2, hits: 1, coalesced: 1 });
+    expect(await tool('q', { toolCallId: 'd' })).toBe('results for q (run 2)'); // stored
+  });
+
+  it('recognises a signal passed directly as an argument, and callers without a signal of their own', async () => {
+    let runs = 0;
+    const gates: (() => void)[] = [];
+    const fetchPage = AgentCache({ key: (url: string) => url })(async function fetchPage(
+      url: string,
+      signal?: AbortSignal,
+    ) {
+      runs++;
+      await new Promise<void>((resolve, reject) => {
+        gates.push(resolve);
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      return `${url} #${runs}`;
+    });
+    const controller = new AbortController();
+    const aborted = fetchPage('/a', controller.signal).catch((e: unknown) => e);
+    const plain = fetchPage('/a');
+    await flush();
+    controller.abort(new DOMException('user went away', 'AbortError'));
+    await flush();
+    for (const g of gates.splice(0)) g();
+    expect(await aborted).toMatchObject({ name: 'AbortError', message: 'user went away' });
+    expect(await plain).toBe('/a #2');
+    expect(runs).toBe(2);
+  });
+
+  it('a joined caller whose own signal aborts stops waiting; the execution goes on for the others', async () => {
+    const { tool, runs, release } = abortableTool();
+    const mine = new AbortController();
+    const executor = tool('q', { toolCallId: 'a', abortSignal: new AbortController().signal });
+    const joined = tool('q', { toolCallId: 'b', abortSignal: mine.signal }).catch((e: unknown) => e);
+    const other = tool('q', { toolCallId: 'c' });
+    await flush();
+    mine.abort();
+    expect(await joined).toMatchObject({ name: 'AbortError' });
+    release();
+    expect(await executor).toBe('results for q (run 1)');
+    expect(await other).toBe('results for q (run 1)');
+    expect(runs).toHaveLength(1);
+  });
+
+  it('an AbortError from a signal it cannot see (held in a closure) also makes the joined callers run again', async () => {
+    let runs = 0;
+    const controllers: AbortController[] = [];
+    const gates: (() => void)[] = [];
+    const tool = AgentCache()(async function closureAbort() {
+      runs++;
+      const controller = new AbortController();
+      controllers.push(controller);
+      await new Promise<void>((resolve, reject) => {
+        gates.push(resolve);
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+      });
+      return runs;
+    });
+    const outcomes = Promise.allSettled([tool(), tool()]);
+    await flush();
+    controllers[0]!.abort();
+    await flush();
+    for (const g of gates.splice(0)) g();
+    const settled = await outcomes;
+    expect(settled[0]!.status).toBe('rejected');
+    expect(settled[1]).toEqual({ status: 'fulfilled', value: 2 });
+  });
+
+  it('any other rejection still reaches every joined caller, once', async () => {
+    let runs = 0;
+    const gate = deferred();
+    const tool = AgentCache({ key: (q: string) => q })(async function failsForAll(
+      q: string,
+      _options: { signal: AbortSignal },
+    ) {
+      runs++;
+      await gate.promise;
+      throw new Error(`upstream 503 for ${q}`);
+    });
+    const calls = [1, 2, 3].map(() => tool('x', { signal: new AbortController().signal }));
+    await flush();
+    gate.resolve();
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(runs).toBe(1);
+  });
+});
