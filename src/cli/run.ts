@@ -4,10 +4,17 @@ import type { Command } from './command.js';
 import { inspectCommand } from './inspect.js';
 import { invalidateCommand } from './invalidate.js';
 import type { CliIo } from './io.js';
+import { reportCommand } from './report.js';
 import { statsCommand } from './stats.js';
 import { packageVersion } from './version.js';
 
-const COMMANDS: readonly Command[] = [statsCommand, inspectCommand, invalidateCommand, clearCommand];
+const COMMANDS: readonly Command[] = [
+  statsCommand,
+  inspectCommand,
+  invalidateCommand,
+  clearCommand,
+  reportCommand,
+];
 
 const USAGE_LINE = `usage: agent-cache <${COMMANDS.map((c) => c.name).join('|')}> ... (agent-cache --help for more)`;
 

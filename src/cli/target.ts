@@ -34,7 +34,14 @@ export function isRedisUrl(target: string): boolean {
 export async function openTarget(target: string, options: TargetOptions): Promise<Target> {
   if (isRedisUrl(target)) return openRedis(target, options);
   if (options.prefix !== undefined) throw new UsageError('--prefix applies to redis:// targets only');
-  const { DiskBackend } = await import('../backends/disk.js');
+  let DiskBackend: typeof import('../backends/disk.js').DiskBackend;
+  try {
+    ({ DiskBackend } = await import('../backends/disk.js'));
+  } catch (error) {
+    throw new CommandError(
+      `cache files need node:sqlite, which this Node (${process.version}) lacks: use Node >= 22.13 (${(error as Error).message})`,
+    );
+  }
   let backend: InstanceType<typeof DiskBackend>;
   try {
     backend = new DiskBackend(

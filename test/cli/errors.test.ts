@@ -178,6 +178,7 @@ describe('bad usage: exit code 2 and a usage line', () => {
       ['stats', 'x.sqlite', '--prefix', 'p:'],
       /^agent-cache stats: --prefix applies to redis/,
     ],
+    ['report without a trace', ['report'], /^agent-cache report: missing <trace.jsonl>$/],
   ];
   for (const [what, argv, message] of cases) {
     it(what, async () => {
@@ -198,7 +199,8 @@ describe('bad usage: exit code 2 and a usage line', () => {
   it('--help and --version answer on stdout with exit code 0', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const name of ['stats', 'inspect', 'invalidate', 'clear']) expect(help.stdout).toContain(name);
+    for (const name of ['stats', 'inspect', 'invalidate', 'clear', 'report'])
+      expect(help.stdout).toContain(name);
     const one = await cli(['inspect', '--help']);
     expect(one).toMatchObject({
       code: 0,
