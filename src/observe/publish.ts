@@ -79,7 +79,7 @@ export function observeBypass<T>(
     if (!bypassChannel.hasSubscribers) return;
     const base = {
       tool,
-      key: key === undefined ? undefined : eventKey(key),
+      key: keyOf(key),
       sessionId: session?.sessionId,
       durationMs,
       reason,
@@ -108,7 +108,7 @@ export function publishBackendError(
   if (!backendErrorChannel.hasSubscribers) return;
   backendErrorChannel.publish({
     tool,
-    key: key === undefined ? undefined : eventKey(key),
+    key: keyOf(key),
     sessionId,
     operation,
     error,
@@ -140,10 +140,15 @@ export function publishLoop(
   if (!loopChannel.hasSubscribers) return;
   loopChannel.publish({
     tool,
-    key: key === undefined ? undefined : eventKey(key),
+    key: keyOf(key),
     sessionId,
     kind,
     count,
     mode,
   });
+}
+
+/** The event name of a key, when the call has one. */
+function keyOf(key: string | undefined): string | undefined {
+  return key === undefined ? undefined : eventKey(key);
 }
