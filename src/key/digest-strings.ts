@@ -14,32 +14,43 @@ export function stringRep(value: string): string {
 /** ES2024 (Node >= 20); the project's TypeScript lib is ES2023. */
 type WellFormedCheck = { isWellFormed(): boolean };
 
-/** At most this many strings are remembered… */
-const MAX_STRINGS = 256;
-/** …and at most this many characters in all (the strings are held strongly). */
-const MAX_STRING_CHARS = 4_000_000;
+/** How many strings are remembered (a miss compares a new string with each, so they stay few). */
+const RECENT = 8;
+/** Longer strings are not held (hashing them costs far more than a lookup saves). */
+const MAX_HELD = 1_000_000;
 
 /**
- * Digests of long strings met at the top of a request, by string: a Map lookup by a string the engine has seen
- * hashes nothing again (V8 keeps a string's hash in the string), and different strings with equal contents still
- * compare equal, so the cache cannot be wrong, only missed. Bounded, oldest first.
+ * Digests of the last long strings met at the top of a request (a system prompt, which sits in a new request
+ * object every turn), compared by `===`: the same string object is found by one pointer comparison, and a new
+ * one is told apart by its length or first characters, so a request seen for the first time pays almost nothing
+ * for asking (a Map would hash every new string's characters to look it up). Most recently used first.
  */
 export class StringDigests {
-  readonly #reps = new Map<string, string>();
-  #chars = 0;
+  readonly #strings: string[] = [];
+  readonly #reps: string[] = [];
 
   rep(value: string): string {
-    const known = this.#reps.get(value);
-    if (known !== undefined) return known;
-    const result = stringRep(value);
-    if (value.length > MAX_STRING_CHARS / 4) return result;
-    while (this.#reps.size >= MAX_STRINGS || this.#chars + value.length > MAX_STRING_CHARS) {
-      const oldest = this.#reps.keys().next().value as string;
-      this.#reps.delete(oldest);
-      this.#chars -= oldest.length;
+    const strings = this.#strings;
+    const reps = this.#reps;
+    for (let i = 0; i < strings.length; i++) {
+      if (strings[i] !== value) continue;
+      const rep = reps[i]!;
+      if (i > 0) {
+        strings.splice(i, 1);
+        reps.splice(i, 1);
+        strings.unshift(value);
+        reps.unshift(rep);
+      }
+      return rep;
     }
-    this.#reps.set(value, result);
-    this.#chars += value.length;
+    const result = stringRep(value);
+    if (value.length > MAX_HELD) return result;
+    if (strings.length >= RECENT) {
+      strings.pop();
+      reps.pop();
+    }
+    strings.unshift(value);
+    reps.unshift(result);
     return result;
   }
 }

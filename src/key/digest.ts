@@ -56,7 +56,9 @@ export { DIGEST_INLINE_LIMIT };
  *
  * Arrays that grow by appending (the conversation) are extended, not re-hashed: an array memo keeps its SHA-256
  * state before the closing `]`, and a new array whose leading elements are those of a memoized array (the same
- * objects, re-checked) continues from a copy of that state.
+ * objects, re-checked) continues from a copy of that state. An array seen for the first time is hashed in one
+ * call (most are never extended: a new request's tools, a request keyed once); its body is kept instead, and the
+ * state made from it the first time the array is extended.
  */
 
 /** Objects and arrays whose body is shorter than this are not memoized (see DigestWalk.plain)… */
@@ -113,8 +115,12 @@ interface ArrayMemo {
   readonly frozen: boolean;
   /** Every object among the first `len` elements is deep-frozen: checking them is checking their identity. */
   readonly elementsFrozen: boolean;
-  /** SHA-256 state after `[` + reps joined by `,` (no `]`), when the array is hashed. */
-  readonly state: Hash | undefined;
+  /** Whether the body was hashed (longer than DIGEST_INLINE_LIMIT): then it can be extended. */
+  readonly hashed: boolean;
+  /** SHA-256 state after the body (`[` + reps joined by `,`, no `]`), once made (see stateOf). */
+  state: Hash | undefined;
+  /** The body of a hashed array whose state was not made yet. */
+  body: string | undefined;
   readonly rep: string;
 }
 
@@ -335,6 +341,12 @@ class DigestWalk implements Cuts {
         this.#slotVals = vals;
         return result;
       }
+      if (!again && !heavy && result === body && !(depth === 1 && this.#memoRoot)) {
+        // Met for the first time and cheap to encode again (nothing hashed): remembered only if it comes back
+        // (then it is met `again`, under its memoized parent). A new request's tools cost no WeakMap entry.
+        this.#gave(o, undefined);
+        return result;
+      }
       const m: ObjectMemo = {
         array: false,
         frozen,
@@ -495,17 +507,15 @@ class DigestWalk implements Cuts {
       own !== undefined && own.len < a.length && this.#fits(own, depth) && this.#prefixMatches(a, own, depth)
         ? own
         : this.#findPrefix(a, depth);
-    const memo =
-      base?.state === undefined ? this.#freshArray(a, depth) : this.#extendArray(a, base, base.state, depth);
-    if (!this.#again && memo.state === undefined && memo.rep.length < MEMO_MIN && !hasLongString(a)) {
+    const memo = base?.hashed === true ? this.#extendArray(a, base, depth) : this.#freshArray(a, depth);
+    if (!this.#again && !memo.hashed && memo.rep.length < MEMO_MIN && !hasLongString(a)) {
       this.#gave(a, undefined);
       return memo.rep;
     }
     this.#gave(a, memo);
     memos.arrays.set(a, memo);
     const last = a[a.length - 1];
-    if (typeof last === 'object' && last !== null && memo.state !== undefined)
-      memos.byLastElement.set(last, memo);
+    if (typeof last === 'object' && last !== null && memo.hashed) memos.byLastElement.set(last, memo);
     return memo.rep;
   }
 
@@ -608,14 +618,27 @@ class DigestWalk implements Cuts {
     const body = `[${encoded.join(',')}`;
     const elementsFrozen = this.#objectsDeepFrozen(vals, 0);
     const frozen = elementsFrozen && Object.isFrozen(a) && this.#deepFrozen(a, undefined, vals);
-    const inline = length - (n > 0 ? 1 : 0) <= DIGEST_INLINE_LIMIT;
-    const state = inline ? undefined : createHash('sha256').update(body);
-    const rep = state === undefined ? `${body}]` : hashedArrayRep(state);
-    return { array: true, height, vals, reps, subs, slots, len: n, frozen, elementsFrozen, state, rep };
+    const hashed = length - (n > 0 ? 1 : 0) > DIGEST_INLINE_LIMIT;
+    const rep = hashed ? `H${sha256(`${body}]`, 'base64url')}` : `${body}]`;
+    return {
+      array: true,
+      height,
+      vals,
+      reps,
+      subs,
+      slots,
+      len: n,
+      frozen,
+      elementsFrozen,
+      hashed,
+      state: undefined,
+      body: hashed ? body : undefined,
+      rep,
+    };
   }
 
   /** Continues `base` (a hashed prefix of `a`) with the remaining elements, from a copy of its hash state. */
-  #extendArray(a: readonly unknown[], base: ArrayMemo, baseState: Hash, depth: number): ArrayMemo {
+  #extendArray(a: readonly unknown[], base: ArrayMemo, depth: number): ArrayMemo {
     const walk = this.#walk;
     const outer = walk.deepest;
     walk.deepest = depth + base.height - 1;
@@ -625,7 +648,7 @@ class DigestWalk implements Cuts {
     const reps = shared ? base.reps : base.reps.slice(0, base.len);
     const subs = shared ? base.subs : base.subs.slice(0, base.len);
     const slots = shared ? base.slots : leafSlotsPrefix(base.slots, base.len);
-    const state = baseState.copy();
+    const state = stateOf(base).copy();
     for (let i = base.len; i < a.length; i++) {
       const r = this.#pushElement(a[i], depth, vals, reps, subs, slots);
       state.update(i === 0 ? r : `,${r}`);
@@ -644,7 +667,9 @@ class DigestWalk implements Cuts {
       len: a.length,
       frozen: false,
       elementsFrozen,
+      hashed: true,
       state,
+      body: undefined,
       rep: hashedArrayRep(state),
     };
   }
@@ -781,6 +806,15 @@ function sortedOrder(keys: readonly string[]): number[] {
 function hasLongString(a: readonly unknown[]): boolean {
   for (const v of a) if (typeof v === 'string' && v.length > LONG_STRING) return true;
   return false;
+}
+
+/** The running hash state of a hashed array's body, made from the body the first time it is asked for. */
+function stateOf(memo: ArrayMemo): Hash {
+  if (memo.state === undefined) {
+    memo.state = createHash('sha256').update(memo.body!);
+    memo.body = undefined;
+  }
+  return memo.state;
 }
 
 /** The rep of a hashed array: its running hash state closed with `]`. */
