@@ -170,13 +170,22 @@ const bad: fc.Arbitrary<Model> = fc
   )
   .map((kind): Model => ({ t: 'bad', kind }));
 
-const uniqueEntries = <T>(value: fc.Arbitrary<T>, maxLength: number) =>
-  fc.uniqueArray(fc.tuple(key, value), { maxLength, selector: ([k]) => k });
+/** Entries with distinct keys; a function under `toJSON` would be a toJSON method, so it is a symbol there. */
+const uniqueEntries = (value: fc.Arbitrary<Model>, maxLength: number) =>
+  fc
+    .uniqueArray(fc.tuple(key, value), { maxLength, selector: ([k]) => k })
+    .map((entries) =>
+      entries.map(([k, m]) =>
+        k === 'toJSON' && m.t === 'bad' && m.kind === 'function'
+          ? ([k, { t: 'bad', kind: 'symbol' }] as [string, Model])
+          : ([k, m] as [string, Model]),
+      ),
+    );
 
 export interface ModelOptions {
   /** Weight of values with no canonical form (0: none). Default 1. */
   readonly bad?: number;
-  /** Weight of structures nested around the depth limit (0: none). Default 0. */
+  /** Weight (against 100) of structures nested around the depth limit, at the top (0: none). Default 0. */
   readonly deep?: number;
 }
 
@@ -193,7 +202,7 @@ export function models(options: ModelOptions = {}): fc.Arbitrary<Model> {
       {
         weight: 1,
         // Long arrays of leaves: bodies past the inline limit (1024), hashed and extended.
-        arbitrary: fc.array(leaf, { minLength: 40, maxLength: 160 }).map((v): Model => ({ t: 'array', v })),
+        arbitrary: fc.array(leaf, { minLength: 40, maxLength: 120 }).map((v): Model => ({ t: 'array', v })),
       },
       { weight: 4, arbitrary: uniqueEntries(definedChild, 5).map((v): Model => ({ t: 'object', v })) },
       {
@@ -225,103 +234,98 @@ export function models(options: ModelOptions = {}): fc.Arbitrary<Model> {
       },
     ];
     if (badWeight > 0) choices.push({ weight: badWeight, arbitrary: bad });
-    if (deepWeight > 0) {
-      choices.push({
-        weight: deepWeight,
-        arbitrary: fc
-          .tuple(fc.integer({ min: MAX_DEPTH - 6, max: MAX_DEPTH + 3 }), leaf)
-          .map(([levels, inner]): Model => ({ t: 'deep', levels, leaf: inner })),
-      });
-    }
     return { model: fc.oneof({ depthSize: 'small', maxDepth: 4 }, ...choices) };
   });
-  return model;
+  if (deepWeight <= 0) return model;
+  // At the top only: each one is a thousand objects to build and walk.
+  const deep = fc
+    .tuple(fc.integer({ min: MAX_DEPTH - 6, max: MAX_DEPTH + 3 }), leaf)
+    .map(([levels, inner]): Model => ({ t: 'deep', levels, leaf: inner }));
+  return fc.oneof({ weight: 100, arbitrary: model }, { weight: deepWeight, arbitrary: deep });
 }
 
 // ---- identity ------------------------------------------------------------------------------------------------
 
-type Norm = string | readonly Norm[];
-
-/** The meaning of a model as a string, or null when it has no canonical form (depth aside: see build). */
+/**
+ * The meaning of a model as a string, or null when it has no canonical form (depth aside: see build). Built from
+ * the children's meanings (each self-delimiting: JSON strings and bracketed lists), remembered per model object,
+ * so asking for the meaning of every node of a model costs its size once.
+ */
 export function identityOf(model: Model): string | null {
-  const n = normal(model);
-  return n === null ? null : JSON.stringify(n);
+  const known = identities.get(model);
+  if (known !== undefined) return known;
+  const id = meaning(model);
+  identities.set(model, id);
+  return id;
 }
 
-function normal(m: Model): Norm | null {
+const identities = new WeakMap<Model, string | null>();
+const q = (s: string) => JSON.stringify(s);
+
+function meaning(m: Model): string | null {
   switch (m.t) {
     case 'undefined':
-      return ['u'];
+      return 'u';
     case 'null':
-      return ['z'];
+      return 'z';
     case 'boolean':
-      return ['b', String(m.v)];
+      return m.v ? 't' : 'f';
     case 'number':
-      return ['n', Object.is(m.v, -0) ? '0' : String(m.v)];
+      return `n${q(Object.is(m.v, -0) ? '0' : String(m.v))}`;
     case 'bigint':
-      return ['i', m.v.toString()];
+      return `i${q(m.v.toString())}`;
     case 'string':
-      return ['s', m.v];
+      return `s${q(m.v)}`;
     case 'date':
-      return ['d', String(m.v)];
+      return `d${q(String(m.v))}`;
     case 'bytes':
-      return ['x', m.type, m.v.join(' ')];
+      return `x${q(m.type)}${q(m.v.join(' '))}`;
     case 'arraybuffer':
-      return ['ab', m.v.join(' ')];
+      return `b${q(m.v.join(' '))}`;
     case 'regexp':
-      return ['r', m.source, m.flags];
+      return `r${q(m.source)}${q(m.flags)}`;
     case 'url':
-      return ['l', new URL(m.v).href];
+      return `l${q(new URL(m.v).href)}`;
     case 'bad':
       return null;
     case 'deep': {
-      const inner = normal(m.leaf);
-      if (inner === null) return null;
-      let n: Norm = inner;
-      for (let i = 0; i < m.levels; i++) n = ['a', [n]];
-      return n;
+      const inner = identityOf(m.leaf);
+      return inner === null ? null : `${'a['.repeat(m.levels)}${inner}${']'.repeat(m.levels)}`;
     }
-    case 'array': {
-      const items = m.v.map(normal);
-      return items.includes(null) ? null : ['a', items as Norm[]];
-    }
+    case 'array':
+      return list('a', m.v.map(identityOf), false);
+    case 'set':
+      return list('t', m.v.map(identityOf), true);
+    case 'map':
+      return list(
+        'm',
+        m.v.map(([k, v]) => {
+          const ik = identityOf(k);
+          const iv = identityOf(v);
+          return ik === null || iv === null ? null : `[${ik},${iv}]`;
+        }),
+        true,
+      );
     case 'object':
     case 'class': {
-      const entries = entriesNormal(m.v);
-      if (entries === null) return null;
-      return m.t === 'object' ? ['o', entries] : ['c', m.name, entries];
-    }
-    case 'map': {
-      const entries: string[] = [];
-      for (const [k, v] of m.v) {
-        const nk = normal(k);
-        const nv = normal(v);
-        if (nk === null || nv === null) return null;
-        entries.push(JSON.stringify([nk, nv]));
-      }
-      return ['m', entries.sort()];
-    }
-    case 'set': {
-      const members: string[] = [];
-      for (const v of m.v) {
-        const n = normal(v);
-        if (n === null) return null;
-        members.push(JSON.stringify(n));
-      }
-      return ['t', members.sort()];
+      const entries = [...m.v].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const body = list(
+        'o',
+        entries.map(([k, v]) => {
+          const iv = identityOf(v);
+          return iv === null ? null : `${q(k)}:${iv}`;
+        }),
+        false,
+      );
+      return body === null ? null : m.t === 'object' ? body : `c${q(m.name)}${body}`;
     }
   }
 }
 
-function entriesNormal(entries: readonly (readonly [string, Model])[]): Norm[] | null {
-  const out: [string, Norm][] = [];
-  for (const [k, v] of entries) {
-    const n = normal(v);
-    if (n === null) return null;
-    out.push([k, n]);
-  }
-  out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return out.map(([k, n]) => ['e', k, n]);
+function list(tag: string, items: (string | null)[], unordered: boolean): string | null {
+  if (items.includes(null)) return null;
+  const parts = items as string[];
+  return `${tag}[${(unordered ? [...parts].sort() : parts).join(',')}]`;
 }
 
 // ---- building values -----------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ describe('the flat encoding and the Merkle form agree (fast-check)', () => {
 
   it('on values around the depth limit', () => {
     fc.assert(
-      fc.property(models({ deep: 30, bad: 0 }), fc.integer(), (m: Model, seed: number) => {
+      fc.property(models({ deep: 100, bad: 0 }), fc.integer(), (m: Model, seed: number) => {
         forms(build(m, seeded(seed)).value);
       }),
       { numRuns: 60 },
