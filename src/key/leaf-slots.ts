@@ -87,8 +87,9 @@ export function leafSlotMatches(
 
 /**
  * The first index in [from, to) where `values[i]` is not `expected[i]` (when `expected` is given) or is not an
- * object matching its non-empty slot; `to` when there is none. The re-check of a long history, written as one
- * loop so that V8 compiles it as one (no call per message).
+ * object matching its non-empty slot; `to` when there is none. The re-check of a long history: each run of slots
+ * with one key list (a conversation's messages mostly share one) is checked by that list's own loop (see
+ * runCheckFor), with no call per message.
  */
 export function firstSlotMismatch(
   values: readonly unknown[],
@@ -99,23 +100,99 @@ export function firstSlotMismatch(
 ): number {
   const slotKeys = slots.keys;
   const slotVals = slots.vals;
-  for (let i = from; i < to; i++) {
-    const o = values[i] as Record<string, unknown>;
+  let i = from;
+  while (i < to) {
     const keys = slotKeys[i];
-    if (keys === undefined || (expected !== undefined && o !== expected[i])) return i;
-    // plainProto, inlined
-    if (
-      o.constructor === Object ? Object.getPrototypeOf(o) !== objectProto : Object.getPrototypeOf(o) !== null
-    )
-      return i;
-    const count = keys.length;
-    const at = i << 2;
-    let n = 0;
-    for (const k in o) {
-      if (n >= count || k !== keys[n] || o[k] !== slotVals[at + n]) return i;
-      n++;
-    }
-    if (n !== count) return i;
+    if (keys === undefined) return i;
+    const stop = runCheckFor(keys)(values, expected, slotKeys, slotVals, i, to);
+    // Stopped at the end, at a mismatch, or where the next run (another key list) begins.
+    if (stop >= to || stop === i || slotKeys[stop] === keys) return stop;
+    i = stop;
   }
   return to;
+}
+
+/**
+ * Checks the slots from `from` on while they have the key list `keys`; returns the index where it stopped (the
+ * first mismatch, the first slot with another key list, or `to`).
+ */
+type RunCheck = (
+  values: readonly unknown[],
+  expected: readonly unknown[] | undefined,
+  slotKeys: readonly (readonly string[] | undefined)[],
+  slotVals: readonly unknown[],
+  from: number,
+  to: number,
+) => number;
+
+/** Per shared key list (they are few: one per message shape). */
+const runChecks = new WeakMap<readonly string[], RunCheck>();
+
+function runCheckFor(keys: readonly string[]): RunCheck {
+  let check = runChecks.get(keys);
+  if (check === undefined) {
+    check = compiledRunCheck(keys) ?? genericRunCheck(keys);
+    runChecks.set(keys, check);
+  }
+  return check;
+}
+
+/**
+ * The check of one key list written out for its keys: count the object's enumerable keys with `for…in` (the cheap
+ * part of it) and read each snapshot key by name (a monomorphic property load, where a keyed load by a variable
+ * name is several times slower). Same count and same values by `===` mean the same own enumerable properties (the
+ * prototype is checked to be a plain one, whose keys `for…in` would otherwise count), except for a property
+ * whose snapshot value is `undefined`, which must still be there: checked with `Object.hasOwn`. A third of the
+ * cost of the generic loop, which compares the keys one by one. Undefined where code cannot be generated (a
+ * runtime that forbids `new Function`).
+ */
+function compiledRunCheck(keys: readonly string[]): RunCheck | undefined {
+  const tests = keys
+    .map((k, j) => {
+      const name = JSON.stringify(k);
+      return `o[${name}] !== (v = slotVals[at + ${j}]) || (v === undefined && !Object.hasOwn(o, ${name}))`;
+    })
+    .join(' || ');
+  const source = `return function checkRun(values, expected, slotKeys, slotVals, from, to) {
+    for (let i = from; i < to; i++) {
+      if (slotKeys[i] !== keys) return i;
+      const o = values[i];
+      if (expected !== undefined && o !== expected[i]) return i;
+      if (typeof o !== 'object' || o === null) return i;
+      if (o.constructor === Object ? Object.getPrototypeOf(o) !== objectProto : Object.getPrototypeOf(o) !== null)
+        return i;
+      let n = 0;
+      for (const k in o) n++;
+      const at = i << 2;
+      let v;
+      if (n !== ${keys.length} || ${tests}) return i;
+    }
+    return to;
+  };`;
+  try {
+    return new Function('keys', 'objectProto', source)(keys, objectProto) as RunCheck;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same check without generated code: keys compared in order with the snapshot's, then values. */
+function genericRunCheck(keys: readonly string[]): RunCheck {
+  const count = keys.length;
+  return (values, expected, slotKeys, slotVals, from, to) => {
+    for (let i = from; i < to; i++) {
+      if (slotKeys[i] !== keys) return i;
+      const o = values[i] as Record<string, unknown>;
+      if (expected !== undefined && o !== expected[i]) return i;
+      if (typeof o !== 'object' || o === null || !plainProto(o)) return i;
+      const at = i << 2;
+      let n = 0;
+      for (const k in o) {
+        if (n >= count || k !== keys[n] || o[k] !== slotVals[at + n]) return i;
+        n++;
+      }
+      if (n !== count) return i;
+    }
+    return to;
+  };
 }
