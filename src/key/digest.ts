@@ -507,7 +507,7 @@ class DigestWalk implements Cuts {
       own !== undefined && own.len < a.length && this.#fits(own, depth) && this.#prefixMatches(a, own, depth)
         ? own
         : this.#findPrefix(a, depth);
-    const memo = base?.hashed === true ? this.#extendArray(a, base, depth) : this.#freshArray(a, depth);
+    const memo = this.#walkArray(a, depth, base?.hashed === true ? base : undefined);
     if (!this.#again && !memo.hashed && memo.rep.length < MEMO_MIN && !hasLongString(a)) {
       this.#gave(a, undefined);
       return memo.rep;
@@ -597,66 +597,50 @@ class DigestWalk implements Cuts {
     return r;
   }
 
-  #freshArray(a: readonly unknown[], depth: number): ArrayMemo {
+  /**
+   * The memo of array `a` at `depth`: its elements walked from the start, or, when `base` is a hashed memo of its
+   * first elements, only the remaining ones, continuing from a copy of base's hash state.
+   */
+  #walkArray(a: readonly unknown[], depth: number, base: ArrayMemo | undefined): ArrayMemo {
     const walk = this.#walk;
     const outer = walk.deepest;
-    walk.deepest = depth;
-    const n = a.length;
-    const vals: unknown[] = [];
-    const reps: (string | undefined)[] = [];
-    const subs: (Memo | undefined)[] = [];
-    const slots = emptyLeafSlots();
-    const encoded: string[] = new Array(n);
+    walk.deepest = base === undefined ? depth : depth + base.height - 1;
+    const from = base === undefined ? 0 : base.len;
+    // Share base's snapshot arrays when nobody extended it yet; copy the owned part when the history branched.
+    const shared = base !== undefined && base.vals.length === base.len;
+    const vals: unknown[] = base === undefined ? [] : shared ? base.vals : base.vals.slice(0, from);
+    const reps: (string | undefined)[] =
+      base === undefined ? [] : shared ? base.reps : base.reps.slice(0, from);
+    const subs: (Memo | undefined)[] =
+      base === undefined ? [] : shared ? base.subs : base.subs.slice(0, from);
+    const slots =
+      base === undefined ? emptyLeafSlots() : shared ? base.slots : leafSlotsPrefix(base.slots, from);
+    const state = base === undefined ? undefined : stateOf(base).copy();
+    const encoded: string[] = [];
     let length = 2;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < a.length; i++) {
       const r = this.#pushElement(a[i], depth, vals, reps, subs, slots);
-      encoded[i] = r;
+      if (state !== undefined) state.update(i === 0 ? r : `,${r}`);
+      else encoded.push(r);
       length += r.length + 1;
     }
     const height = walk.deepest - depth + 1;
     if (outer > walk.deepest) walk.deepest = outer;
-    const body = `[${encoded.join(',')}`;
-    const elementsFrozen = this.#objectsDeepFrozen(vals, 0);
-    const frozen = elementsFrozen && Object.isFrozen(a) && this.#deepFrozen(a, undefined, vals);
-    const hashed = length - (n > 0 ? 1 : 0) > DIGEST_INLINE_LIMIT;
-    const rep = hashed ? `H${sha256(`${body}]`, 'base64url')}` : `${body}]`;
-    return {
-      array: true,
-      height,
-      vals,
-      reps,
-      subs,
-      slots,
-      len: n,
-      frozen,
-      elementsFrozen,
-      hashed,
-      state: undefined,
-      body: hashed ? body : undefined,
-      rep,
-    };
-  }
-
-  /** Continues `base` (a hashed prefix of `a`) with the remaining elements, from a copy of its hash state. */
-  #extendArray(a: readonly unknown[], base: ArrayMemo, depth: number): ArrayMemo {
-    const walk = this.#walk;
-    const outer = walk.deepest;
-    walk.deepest = depth + base.height - 1;
-    // Share the snapshot arrays when nobody extended `base` yet; copy the owned part when the history branched.
-    const shared = base.vals.length === base.len;
-    const vals = shared ? base.vals : base.vals.slice(0, base.len);
-    const reps = shared ? base.reps : base.reps.slice(0, base.len);
-    const subs = shared ? base.subs : base.subs.slice(0, base.len);
-    const slots = shared ? base.slots : leafSlotsPrefix(base.slots, base.len);
-    const state = stateOf(base).copy();
-    for (let i = base.len; i < a.length; i++) {
-      const r = this.#pushElement(a[i], depth, vals, reps, subs, slots);
-      state.update(i === 0 ? r : `,${r}`);
-    }
-    const height = walk.deepest - depth + 1;
-    if (outer > walk.deepest) walk.deepest = outer;
-    // Conservatively never marked frozen: a frozen array built from a memoized one is re-checked like any other.
-    const elementsFrozen = base.elementsFrozen && this.#objectsDeepFrozen(vals, base.len);
+    const body = state === undefined ? `[${encoded.join(',')}` : undefined;
+    const hashed = state !== undefined || length - (a.length > 0 ? 1 : 0) > DIGEST_INLINE_LIMIT;
+    const elementsFrozen =
+      base === undefined
+        ? this.#objectsDeepFrozen(vals, 0)
+        : base.elementsFrozen && this.#objectsDeepFrozen(vals, from);
+    // An extended array is conservatively never frozen: a frozen array built from a memoized one is re-checked.
+    const frozen =
+      base === undefined && elementsFrozen && Object.isFrozen(a) && this.#deepFrozen(a, undefined, vals);
+    const rep =
+      state !== undefined
+        ? hashedArrayRep(state)
+        : hashed
+          ? `H${sha256(`${body}]`, 'base64url')}`
+          : `${body}]`;
     return {
       array: true,
       height,
@@ -665,12 +649,12 @@ class DigestWalk implements Cuts {
       subs,
       slots,
       len: a.length,
-      frozen: false,
+      frozen,
       elementsFrozen,
-      hashed: true,
+      hashed,
       state,
-      body: undefined,
-      rep: hashedArrayRep(state),
+      body: hashed && state === undefined ? body : undefined,
+      rep,
     };
   }
 

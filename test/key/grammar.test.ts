@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKey, canonicalEncode, NotCanonicalisableError } from '../../src/index.js';
+import { cacheKey, canonicalEncode } from '../../src/index.js';
+import { refusal } from '../helpers/refusal.js';
 
 const enc = canonicalEncode;
 
@@ -8,16 +9,6 @@ const large = (value: unknown) => ({
   system: 's'.repeat(2000),
   messages: [{ role: 'user', content: value }],
 });
-
-function refusal(f: () => unknown): NotCanonicalisableError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(NotCanonicalisableError);
-    return error as NotCanonicalisableError;
-  }
-  throw new Error('expected a NotCanonicalisableError');
-}
 
 describe('the canonical grammar: what has a key and what is refused', () => {
   it('refuses objects whose state is not in their properties, in both forms, naming the path', () => {
