@@ -153,7 +153,7 @@ describe('the replay agrees with the reference on random traces', () => {
     durationMs: fc.integer({ min: 0, max: 1_000 }),
     fails: fc.boolean(),
   });
-  // Runs of one call repeated (loops) and alternations, besides independent calls.
+  // Runs of one call repeated (loops) and cycles of 2 to 5 calls, besides independent calls.
   const step = fc.oneof(
     { weight: 4, arbitrary: call.map((c) => [c]) },
     {
@@ -163,9 +163,12 @@ describe('the replay agrees with the reference on random traces', () => {
     {
       weight: 1,
       arbitrary: fc
-        .tuple(call, call, fc.integer({ min: 2, max: 4 }))
-        .map(([a, b, n]) =>
-          Array.from({ length: 2 * n }, (_, i) => (i % 2 === 0 ? a : { ...b, session: a.session })),
+        .tuple(fc.array(call, { minLength: 2, maxLength: 5 }), fc.integer({ min: 2, max: 4 }))
+        .map(([cycle, n]) =>
+          Array.from({ length: cycle.length * n }, (_, i) => ({
+            ...cycle[i % cycle.length]!,
+            session: cycle[0]!.session,
+          })),
         ),
     },
   );

@@ -40,6 +40,26 @@ function text(x: number, y: number, content: string, attrs = ''): string {
   return `<text x="${n(x)}" y="${n(y)}" ${attrs}>${esc(content)}</text>`;
 }
 
+/** Bars shown per bar chart; the rest are counted below it. */
+const MAX_BARS = 15;
+
+/** A horizontal bar chart's geometry: a label column, the bars, then a value column; `extra` px below the rows. */
+function barLayout(rows: number, rowHeight: number, valueWidth: number, extra: number) {
+  const top = 8;
+  const labelW = 170;
+  return {
+    labelW,
+    plotW: WIDTH - labelW - valueWidth - 16,
+    height: top + Math.max(1, rows) * rowHeight + extra,
+    rowY: (i: number) => top + i * rowHeight,
+  };
+}
+
+/** What a chart shows when the trace has nothing for it. */
+function empty(message: string, y = 26): string {
+  return text(WIDTH / 2, y, message, 'text-anchor="middle" class="empty"');
+}
+
 /** Round tick values for an axis from 0 to `max`. */
 function ticks(max: number, count = 5): number[] {
   if (max <= 0) return [0];
@@ -112,12 +132,7 @@ export function hitRateChart(report: ReplayReport): string {
     body += `<path class="series moving" d="${path(moving)}" fill="none" stroke="${COLORS.hit}" stroke-opacity="0.35" stroke-width="2"/>`;
     body += `<path class="series cumulative" d="${path(cumulative)}" fill="none" stroke="${COLORS.hit}" stroke-width="2.5"/>`;
   } else {
-    body += text(
-      left + plotW / 2,
-      top + plotH / 2,
-      'no reads in this trace',
-      `text-anchor="middle" class="empty"`,
-    );
+    body += empty('no reads in this trace', top + plotH / 2);
   }
   body += `<line x1="${left}" x2="${WIDTH - right}" y1="${bottom}" y2="${bottom}" stroke="${COLORS.axis}"/>`;
   return svg(
@@ -133,19 +148,12 @@ export function savedChart(report: ReplayReport): string {
   const tools = [...report.tools]
     .filter(([, t]) => t.kind !== 'write')
     .sort((a, b) => b[1].savedMs - a[1].savedMs);
-  const shown = tools.slice(0, 15);
-  const row = 30;
-  const top = 8;
-  const labelW = 170;
-  const valueW = 190;
-  const plotW = WIDTH - labelW - valueW - 16;
-  const height = top + Math.max(1, shown.length) * row + 8;
+  const shown = tools.slice(0, MAX_BARS);
+  const { labelW, plotW, height, rowY } = barLayout(shown.length, 30, 190, 8);
   const max = Math.max(1, ...shown.map(([, t]) => Math.max(t.savedMs, t.spentMs)));
-  let body = '';
-  if (shown.length === 0)
-    body += text(WIDTH / 2, top + 18, 'no read tools in this trace', `text-anchor="middle" class="empty"`);
+  let body = shown.length === 0 ? empty('no read tools in this trace') : '';
   shown.forEach(([name, t], i) => {
-    const y = top + i * row;
+    const y = rowY(i);
     const saved = (t.savedMs / max) * plotW;
     const spent = (t.spentMs / max) * plotW;
     body += text(labelW - 8, y + 17, name, `text-anchor="end" class="label"`);
@@ -257,8 +265,7 @@ export function loopsChart(report: ReplayReport): string {
       `class="loop-label"${atEnd ? ' text-anchor="end"' : ''}`,
     );
   }
-  if (lanes.length === 0)
-    body += text(WIDTH / 2, top + 20, 'no calls in this trace', `text-anchor="middle" class="empty"`);
+  if (lanes.length === 0) body += empty('no calls in this trace');
   const legendY = height - 8;
   let lx = left;
   for (const [label, color] of [
@@ -306,20 +313,18 @@ export function invalidationChart(report: ReplayReport): string {
   writes.sort((a, b) => b.total - a.total);
   const readTools = [...new Set(writes.flatMap((w) => [...w.m.keys()]))].sort();
   const colorOf = new Map(readTools.map((t, i) => [t, PALETTE[i % PALETTE.length]!]));
-  const shown = writes.slice(0, 15);
-  const row = 28;
-  const top = 8;
-  const labelW = 170;
-  const valueW = 120;
-  const plotW = WIDTH - labelW - valueW - 16;
-  const legendRows = Math.ceil(readTools.length / 4);
-  const height = top + Math.max(1, shown.length) * row + 12 + legendRows * 18;
+  const shown = writes.slice(0, MAX_BARS);
+  const legendTop = barLayout(shown.length, 28, 120, 0).height + 12;
+  const { labelW, plotW, height, rowY } = barLayout(
+    shown.length,
+    28,
+    120,
+    12 + Math.ceil(readTools.length / 4) * 18,
+  );
   const max = Math.max(1, ...shown.map((w) => w.total));
-  let body = '';
-  if (shown.length === 0)
-    body += text(WIDTH / 2, top + 18, 'no writes in this trace', `text-anchor="middle" class="empty"`);
+  let body = shown.length === 0 ? empty('no writes in this trace') : '';
   shown.forEach((w, i) => {
-    const y = top + i * row;
+    const y = rowY(i);
     body += text(labelW - 8, y + 16, w.tool, `text-anchor="end" class="label"`);
     let x = labelW;
     for (const read of readTools) {
@@ -339,7 +344,7 @@ export function invalidationChart(report: ReplayReport): string {
   });
   readTools.forEach((t, i) => {
     const lx = labelW + (i % 4) * 140;
-    const ly = top + Math.max(1, shown.length) * row + 12 + Math.floor(i / 4) * 18;
+    const ly = legendTop + Math.floor(i / 4) * 18;
     body += `<rect x="${lx}" y="${ly}" width="10" height="10" fill="${colorOf.get(t)}"/>`;
     body += text(lx + 14, ly + 9, t, 'class="tick"');
   });
