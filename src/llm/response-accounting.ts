@@ -29,6 +29,26 @@ export interface ResponseOutcome {
   readonly error?: unknown;
 }
 
+/**
+ * How long the model call behind each request key took, as measured by the miss that produced it (or read back
+ * from a persistent response cache): what a later hit of that key saves. Bounded; the oldest keys go first.
+ */
+const MAX_DURATIONS = 10_000;
+const durations = new Map<string, number>();
+
+/** Remembers what the response of `key` cost to produce (BackendResponseCache calls it when it reads an entry). */
+export function rememberResponseDuration(key: string, durationMs: number): void {
+  if (!(durationMs > 0)) return;
+  durations.delete(key);
+  durations.set(key, durationMs);
+  if (durations.size > MAX_DURATIONS) durations.delete(durations.keys().next().value as string);
+}
+
+/** The measured model-call time of `key`'s response, if this process knows it. */
+export function responseDuration(key: string): number | undefined {
+  return durations.get(key);
+}
+
 function countersInScope(): [ResponseCounters, ResponseCounters | undefined] {
   return [globalMetrics.responses, contextStorage.getStore()?.session.metrics.responses];
 }
@@ -37,19 +57,25 @@ function countersInScope(): [ResponseCounters, ResponseCounters | undefined] {
 export function recordResponseHit(outcome: ResponseOutcome): void {
   const usage = tokenUsage(outcome.response);
   const coalesced = outcome.coalesced === true;
+  const savedMs = durations.get(outcome.key) ?? 0;
   for (const counters of countersInScope()) {
     if (counters === undefined) continue;
     counters.hits++;
     if (coalesced) counters.coalesced++;
+    counters.savedMs += savedMs;
     counters.savedInputTokens += usage?.inputTokens ?? 0;
     counters.savedOutputTokens += usage?.outputTokens ?? 0;
   }
   if (!responseHitChannel.hasSubscribers) return;
-  responseHitChannel.publish({ ...base(outcome, usage), coalesced } satisfies ResponseHitMessage);
+  responseHitChannel.publish({ ...base(outcome, usage), coalesced, savedMs } satisfies ResponseHitMessage);
 }
 
-/** A request that called the model: counts a miss, publishes (with the tokens it spent, when known). */
+/**
+ * A request that called the model: counts a miss, remembers how long the call took (what a hit of this key will
+ * save; record the miss before storing the response, so a BackendResponseCache persists it), publishes.
+ */
 export function recordResponseMiss(outcome: ResponseOutcome): void {
+  if (!outcome.failed) rememberResponseDuration(outcome.key, outcome.durationMs);
   for (const counters of countersInScope()) if (counters !== undefined) counters.misses++;
   if (!responseMissChannel.hasSubscribers) return;
   const message: ResponseMissMessage = base(outcome, tokenUsage(outcome.response));

@@ -2,6 +2,7 @@ import type { Backend } from '../backends/contract.js';
 import { getDefaults } from '../config.js';
 import { AgentCacheTypeError } from '../errors.js';
 import { parseTtl, type Ttl } from '../tool/ttl.js';
+import { rememberResponseDuration, responseDuration } from './response-accounting.js';
 
 /** Where model responses are kept, by request key (`cacheKey`). `undefined` means "not cached". */
 export interface ResponseCache<T> {
@@ -104,12 +105,23 @@ export class BackendResponseCache<T> implements ResponseCache<T> {
 
   async get(key: string): Promise<T | undefined> {
     const entry = await this.backend.get(this.#key(key));
-    return entry === undefined ? undefined : (entry.value as T);
+    if (entry === undefined) return undefined;
+    // A hit in another process (or after a restart) still saves what the original model call took.
+    if (entry.durationMs !== undefined) rememberResponseDuration(key, entry.durationMs);
+    return entry.value as T;
   }
 
   async put(key: string, value: T): Promise<void> {
-    const expiresAt = this.ttl === undefined ? 0 : Date.now() + this.ttl;
-    const stored = await this.backend.set(this.#key(key), { value, expiresAt, tags: [], gens: [] });
+    const now = Date.now();
+    const expiresAt = this.ttl === undefined ? 0 : now + this.ttl;
+    const stored = await this.backend.set(this.#key(key), {
+      value,
+      expiresAt,
+      tags: [],
+      gens: [],
+      createdAt: now,
+      durationMs: responseDuration(key) ?? 0,
+    });
     if (!stored && !this.#warned) {
       this.#warned = true;
       getDefaults().logger.warn(

@@ -36,6 +36,8 @@ export interface ResponseMetrics {
   savedInputTokens: number;
   /** Output (completion) tokens the hits did not spend. */
   savedOutputTokens: number;
+  /** Model-call time (ms) the hits avoided: the measured duration of the call that produced each cached answer. */
+  savedMs: number;
 }
 
 export interface MetricsSnapshot extends Metrics {
@@ -53,6 +55,7 @@ export class ResponseCounters {
   bypassed = 0;
   savedInputTokens = 0;
   savedOutputTokens = 0;
+  savedMs = 0;
 
   reset(): void {
     this.hits = 0;
@@ -61,6 +64,7 @@ export class ResponseCounters {
     this.bypassed = 0;
     this.savedInputTokens = 0;
     this.savedOutputTokens = 0;
+    this.savedMs = 0;
   }
 
   toMetrics(): ResponseMetrics {
@@ -73,6 +77,7 @@ export class ResponseCounters {
       hitRate: lookups === 0 ? 0 : this.hits / lookups,
       savedInputTokens: this.savedInputTokens,
       savedOutputTokens: this.savedOutputTokens,
+      savedMs: this.savedMs,
     };
   }
 }

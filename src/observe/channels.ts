@@ -126,6 +126,8 @@ export interface ResponseEventMessage {
 /** A model request answered from the response cache; its tokens are what the hit saved. */
 export interface ResponseHitMessage extends ResponseEventMessage {
   readonly coalesced: boolean;
+  /** What the hit saved: the measured duration of the model call that produced the answer (0 if unknown). */
+  readonly savedMs: number;
 }
 
 /** A model request that called the model; its tokens are what it cost. `error`: the model call failed. */

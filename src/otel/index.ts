@@ -84,7 +84,8 @@ export function instrumentAgentCache(options: InstrumentAgentCacheOptions = {}):
     '{token}',
   );
   const savedDuration = meter.createCounter('agent_cache.saved_duration', {
-    description: 'Execution time that hits avoided',
+    description:
+      'Execution time that hits avoided (tool executions, and model calls without agent_cache.tool)',
     unit: 'ms',
     valueType: api.ValueType.DOUBLE,
   });
@@ -167,6 +168,7 @@ export function instrumentAgentCache(options: InstrumentAgentCacheOptions = {}):
     'response-hit'(m) {
       const attributes = base(undefined, m.sessionId);
       responseHits.add(1, attributes);
+      if (m.savedMs > 0) savedDuration.add(m.savedMs, attributes);
       if (m.inputTokens) savedTokens.add(m.inputTokens, { ...attributes, 'agent_cache.token_type': 'input' });
       if (m.outputTokens)
         savedTokens.add(m.outputTokens, { ...attributes, 'agent_cache.token_type': 'output' });

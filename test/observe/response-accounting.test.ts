@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   AgentCacheSession,
+  type Backend,
+  type BackendEntry,
+  BackendResponseCache,
   getMetrics,
   InMemoryResponseCache,
+  MemoryBackend,
   PromptCacheGuard,
   type PromptSegment,
   withResponseCache,
@@ -118,6 +122,45 @@ describe('response-cache accounting', () => {
       expect(misses[0]!.key).not.toBe(misses[1]!.key);
       expect(misses[0]!.key).toMatch(/^[A-Za-z0-9_-]{16}$/);
       await session.end();
+    } finally {
+      on.stop();
+    }
+  });
+
+  it('adds the measured model-call time to savedMs, and persists it with a BackendResponseCache', async () => {
+    freshCache();
+    const on = listen('response-hit', 'response-miss');
+    try {
+      const slowModel = async (request: { q: string }) => {
+        await new Promise((r) => setTimeout(r, 25));
+        return { text: request.q };
+      };
+      const call = withResponseCache(slowModel, { cache: new InMemoryResponseCache() });
+      await call({ q: 'a' });
+      await call({ q: 'a' });
+      const [miss] = on.of('response-miss');
+      expect(miss!.durationMs).toBeGreaterThanOrEqual(20);
+      expect(on.of('response-hit')[0]!.savedMs).toBe(miss!.durationMs);
+      expect(getMetrics().responses.savedMs).toBe(miss!.durationMs);
+
+      // Entries carry the duration: another process (here: an entry it wrote) saves what its call took.
+      const inner = new MemoryBackend();
+      const written: BackendEntry[] = [];
+      const backend: Backend = Object.assign(Object.create(inner) as MemoryBackend, {
+        set: (key: string, entry: BackendEntry) => {
+          written.push(entry);
+          return inner.set(key, entry);
+        },
+        get: (key: string) => {
+          const entry = inner.get(key);
+          return entry && { ...entry, durationMs: 777 };
+        },
+      });
+      const persisted = withResponseCache(slowModel, { cache: new BackendResponseCache(backend) });
+      await persisted({ q: 'b' });
+      expect(written[0]!.durationMs).toBeGreaterThanOrEqual(20);
+      await persisted({ q: 'b' });
+      expect(on.of('response-hit').at(-1)!.savedMs).toBe(777);
     } finally {
       on.stop();
     }

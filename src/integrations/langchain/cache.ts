@@ -80,22 +80,27 @@ export class AgentCacheLangChainCache extends BaseCache<Generation[]> {
   }
 
   async update(prompt: string, llmKey: string, generations: Generation[]): Promise<void> {
-    let key: string | undefined;
+    let key: string;
     try {
       key = cacheKey({ prompt, llmKey });
-      await this.#store().put(key, encodeGenerations(generations));
     } catch (error) {
       this.#failed('store', error);
+      return;
     }
-    if (key === undefined) return;
     const started = this.#pending.get(key);
     this.#pending.delete(key);
     const message = (generations[0] as { message?: unknown } | undefined)?.message;
+    // Accounted before storing, so the stored entry carries how long the model call took (what a hit saves).
     recordResponseMiss({
       key,
       durationMs: started === undefined ? 0 : performance.now() - started,
       response: message,
     });
+    try {
+      await this.#store().put(key, encodeGenerations(generations));
+    } catch (error) {
+      this.#failed('store', error);
+    }
   }
 
   #store(): BackendResponseCache<unknown> {
