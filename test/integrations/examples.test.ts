@@ -36,3 +36,11 @@ it('examples/ai-sdk.ts: cached model steps and tool calls, a fresh read after a 
   expect(out).toMatch(/repeat: first text after [\d.]+ ms, a cache hit/);
   expect(out).toMatch(/model calls: 7, order-system calls: \{"getOrder":2,"cancelOrder":1\}/);
 });
+
+it('examples/openai-agents.ts: a cached read, a fresh one after the write, a loop stopped inside the Runner', () => {
+  const out = runExample('examples/openai-agents.ts');
+  expect(out).toMatch(/check AF1 again +AF1: 3 seats left/);
+  expect(out).toMatch(/book AF1 +booked a seat on AF1 \| AF1: 2 seats left/);
+  expect(out).toMatch(/loop stopped: repeat of get_flight \(4 identical calls\)/);
+  expect(out).toMatch(/airline API calls: \{"getFlight":2,"bookSeat":1\}/);
+});
