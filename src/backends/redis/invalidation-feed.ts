@@ -177,22 +177,39 @@ export class InvalidationFeed {
     }
   }
 
+  /**
+   * Anyone who can publish on the channel can send anything (another version of this library, a typo in redis-cli):
+   * a message that does not parse is treated as unknown, and the L1 forgets everything. It never throws: the
+   * handler runs inside ioredis' socket callback, where an exception would take the process down.
+   */
   #onMessage(message: string): void {
     const l1 = this.#l1;
-    switch (message[0]) {
-      case 'b': {
-        const colon = message.indexOf(':');
-        l1.bumped(JSON.parse(message.slice(colon + 1)) as string[], Number(message.slice(1, colon)));
-        break;
+    try {
+      switch (message[0]) {
+        case 'b': {
+          const colon = message.indexOf(':');
+          const last = Number(message.slice(1, colon));
+          const tags: unknown = colon === -1 ? undefined : JSON.parse(message.slice(colon + 1));
+          if (colon > 1 && Number.isSafeInteger(last) && isStringArray(tags)) {
+            l1.bumped(tags, last);
+            return;
+          }
+          break;
+        }
+        case 'd':
+          l1.delete(fromStorable(message.slice(1)));
+          return;
+        case 's':
+          l1.clearSession(message.slice(1));
+          return;
       }
-      case 'd':
-        l1.delete(fromStorable(message.slice(1)));
-        break;
-      case 's':
-        l1.clearSession(message.slice(1));
-        break;
-      default:
-        l1.flush(); // 'c' (clear) or anything unknown: the safe answer is to forget everything
+    } catch {
+      // Unparseable: forgotten below like any unknown message.
     }
+    l1.flush(); // 'c' (clear) or anything unknown: the safe answer is to forget everything
   }
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
