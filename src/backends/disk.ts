@@ -117,11 +117,12 @@ export class DiskBackend implements Backend, InspectableBackend {
     this.#db =
       opts.create === false || this.readOnly
         ? openExistingCacheFile(opts.path, { busyTimeout: SYNC_WAIT_MS, readOnly: this.readOnly })
-        : openCacheFile(opts.path, { busyTimeout, busyWait: SYNC_WAIT_MS });
+        : // A file whose tables hold other columns (a damaged schema) is not a cache either: moved aside.
+          openCacheFile(opts.path, { busyTimeout, busyWait: SYNC_WAIT_MS, validate: prepareStatements });
     this.#s = prepareStatements(this.#db);
     this.#queue = new WriteQueue((fn, wait) => this.#transaction(fn, wait), `DiskBackend(${opts.path})`);
     // Housekeeping only: if the file is busy right now, the next writes sweep instead.
-    if (!this.readOnly) this.#quietly(this.#write(() => this.#sweep(Date.now()), 0));
+    if (!this.readOnly) this.#quietly(() => this.#write(() => this.#sweep(Date.now()), 0));
   }
 
   /** Number of entries in the file (all processes), expired ones not yet swept included. */
@@ -133,9 +134,17 @@ export class DiskBackend implements Backend, InspectableBackend {
   get(key: string, options?: BackendGetOptions): BackendEntry | undefined {
     this.#open();
     const k = storable(key);
-    const row = (options?.stale ? this.#s.getAny.get(k) : this.#s.getFresh.get(k, Date.now())) as unknown as
-      | Row
-      | undefined;
+    let row: Row | undefined;
+    try {
+      row = (options?.stale ? this.#s.getAny.get(k) : this.#s.getFresh.get(k, Date.now())) as unknown as
+        | Row
+        | undefined;
+    } catch (error) {
+      // The freshness check reads the row's tags and gens as JSON: a row whose JSON is damaged fails it on every
+      // call. Such a row is a miss and is dropped, like a value that does not decode; any other error is real.
+      if (this.#damagedRow(k)) return undefined;
+      throw error;
+    }
     if (row === undefined) return undefined;
     let value: unknown;
     try {
@@ -143,11 +152,30 @@ export class DiskBackend implements Backend, InspectableBackend {
     } catch {
       // A value that no longer decodes (written by an incompatible Node, damaged on disk) is a miss, and is
       // dropped so that the next result can take its place instead of failing on every call.
-      if (!this.readOnly) this.#quietly(this.#write(() => this.#s.deleteEntry.run(k)));
+      this.#drop(k);
       return undefined;
     }
     if (!options?.stale && !this.readOnly) this.#touched(k);
     return new DiskEntry(value, row[1], row[2], row[3], row[4], row[5], row[6]);
+  }
+
+  /** Whether the row under `k` has tags and gens that are not two JSON arrays of one length (then dropped). */
+  #damagedRow(k: string): boolean {
+    const row = this.#s.getAny.get(k) as unknown as Row | undefined;
+    if (row === undefined) return false;
+    try {
+      const tags: unknown = JSON.parse(row[2]);
+      const gens: unknown = JSON.parse(row[3]);
+      if (Array.isArray(tags) && Array.isArray(gens) && tags.length === gens.length) return false;
+    } catch {
+      // not JSON: damaged
+    }
+    this.#drop(k);
+    return true;
+  }
+
+  #drop(k: string): void {
+    if (!this.readOnly) this.#quietly(() => this.#write(() => this.#s.deleteEntry.run(k)));
   }
 
   generations(tags: readonly string[]): readonly number[] {
@@ -316,9 +344,17 @@ export class DiskBackend implements Backend, InspectableBackend {
     }
   }
 
-  /** A write nobody waits for (housekeeping): its failure is dropped. */
-  #quietly(done: MaybePromise<unknown>): void {
-    if (isPromiseLike(done)) done.catch(() => {});
+  /**
+   * A write nobody waits for (housekeeping): its failure is dropped, whether it throws at once (a damaged page
+   * met by the sweep at open must not make the constructor throw) or later.
+   */
+  #quietly(write: () => MaybePromise<unknown>): void {
+    try {
+      const done = write();
+      if (isPromiseLike(done)) done.catch(() => {});
+    } catch {
+      // The next write meets the same problem and reports it.
+    }
   }
 
   /** Called inside a write transaction: evicts LRU entries and forgets the oldest generations beyond the bounds. */
@@ -361,11 +397,7 @@ export class DiskBackend implements Backend, InspectableBackend {
       this.#touches.clear(); // the file is busy: do not queue behind the writes that matter
       return;
     }
-    try {
-      this.#quietly(this.#write(() => this.#applyTouches(), 0));
-    } catch {
-      this.#touches.clear();
-    }
+    this.#quietly(() => this.#write(() => this.#applyTouches(), 0));
   }
 
   #applyTouches(): void {

@@ -19,6 +19,8 @@ export interface OpenOptions {
   readonly busyTimeout: number;
   /** The connection's synchronous busy wait afterwards, in ms (longer waits are the caller's, asynchronously). */
   readonly busyWait: number;
+  /** Throws when the schema, though it has the right tables and version, cannot serve (a damaged column list). */
+  readonly validate?: (db: DatabaseSync) => unknown;
 }
 
 /**
@@ -60,6 +62,13 @@ function openAndCheck(file: string, options: OpenOptions): DatabaseSync {
     // NORMAL is durable against a killed process in WAL mode (only a power loss can drop the last commits).
     db.exec('PRAGMA synchronous = NORMAL');
     ensureSchema(db);
+    if (options.validate !== undefined) {
+      try {
+        options.validate(db);
+      } catch (error) {
+        throw new WrongSchemaError(`its tables cannot serve: ${(error as Error).message}`);
+      }
+    }
     db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyWait))}`);
     return db;
   } catch (error) {
