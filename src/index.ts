@@ -4,6 +4,7 @@ export { BackendBusyError } from './backends/disk/write-queue.js';
 export { DiskBackend, type DiskBackendOptions } from './backends/disk.js';
 export type { EntryInfo, EntryKind, InspectableBackend, InspectOptions } from './backends/inspection.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.js';
+export { type Serializer, v8Serializer } from './backends/serializer.js';
 export { type ConfigureOptions, configure } from './config.js';
 export {
   AgentCacheError,

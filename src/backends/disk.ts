@@ -16,7 +16,7 @@ import { prepareStatements, type Statements } from './disk/statements.js';
 import { WriteQueue } from './disk/write-queue.js';
 import type { EntryInfo, InspectableBackend, InspectOptions } from './inspection.js';
 import { unregisterBackend } from './registry.js';
-import { decodeValue, encodeOrWarn } from './serializer.js';
+import { encodeOrWarn, type Serializer, serializerOption } from './serializer.js';
 import { storable } from './storable-text.js';
 
 export interface DiskBackendOptions {
@@ -44,6 +44,12 @@ export interface DiskBackendOptions {
    * it, even without write permission. Every write then throws.
    */
   readonly readOnly?: boolean;
+  /**
+   * How values become bytes and back. Default: v8's structured serialization (`v8Serializer`), which keeps Date,
+   * Map, Set, bigint, typed arrays and undefined but turns class instances into plain objects. Every process
+   * sharing the file must use the same one.
+   */
+  readonly serializer?: Serializer;
 }
 
 type Row = [
@@ -94,6 +100,7 @@ export class DiskBackend implements Backend, InspectableBackend {
   #writes = 0;
   #lastStamp = 0;
   readonly #busyTimeout: number;
+  readonly #serializer: Serializer;
   readonly #queue: WriteQueue;
 
   constructor(options: string | DiskBackendOptions) {
@@ -114,6 +121,7 @@ export class DiskBackend implements Backend, InspectableBackend {
     this.path = opts.path;
     this.readOnly = opts.readOnly === true;
     this.#busyTimeout = busyTimeout;
+    this.#serializer = serializerOption(opts.serializer, 'DiskBackend');
     this.#db =
       opts.create === false || this.readOnly
         ? openExistingCacheFile(opts.path, { busyTimeout: SYNC_WAIT_MS, readOnly: this.readOnly })
@@ -148,7 +156,7 @@ export class DiskBackend implements Backend, InspectableBackend {
     if (row === undefined) return undefined;
     let value: unknown;
     try {
-      value = decodeValue(row[0]);
+      value = this.#serializer.decode(row[0]);
     } catch {
       // A value that no longer decodes (written by an incompatible Node, damaged on disk) is a miss, and is
       // dropped so that the next result can take its place instead of failing on every call.
@@ -187,7 +195,7 @@ export class DiskBackend implements Backend, InspectableBackend {
 
   set(key: string, entry: BackendEntry): MaybePromise<boolean> {
     this.#open();
-    const bytes = encodeOrWarn(entry.value, 'DiskBackend', entry.tags, this.#warned);
+    const bytes = encodeOrWarn(entry.value, 'DiskBackend', entry.tags, this.#warned, this.#serializer);
     if (bytes === undefined) return false;
     const k = storable(key);
     const tags = JSON.stringify(entry.tags.map(storable));

@@ -3,7 +3,7 @@ import { AgentCacheTypeError, BackendClosedError } from '../../errors.js';
 import type { Backend, BackendEntry, BackendGetOptions, MaybePromise } from '../contract.js';
 import type { EntryInfo, InspectableBackend, InspectOptions } from '../inspection.js';
 import { unregisterBackend } from '../registry.js';
-import { decodeValue, encodeOrWarn } from '../serializer.js';
+import { encodeOrWarn, type Serializer, serializerOption } from '../serializer.js';
 import { storable } from '../storable-text.js';
 import { CircuitBreaker, RedisUnavailableError } from './breaker.js';
 import { createClient } from './client.js';
@@ -39,6 +39,11 @@ export interface RedisBackendOptions {
   readonly timeout?: number;
   /** Consecutive failures that open the circuit (default 3) and how long it stays open in ms (default 1 000). */
   readonly breaker?: { readonly threshold?: number; readonly cooldown?: number };
+  /**
+   * How values become bytes and back. Default: v8's structured serialization (`v8Serializer`). Every process
+   * sharing the prefix must use the same one.
+   */
+  readonly serializer?: Serializer;
 }
 
 /**
@@ -79,12 +84,14 @@ export class RedisBackend implements Backend, InspectableBackend {
   /** Generations read by a lookup that missed, for the generations() call of the same miss (see lookups.ts). */
   readonly #snapshots = new WeakMap<readonly string[], readonly number[]>();
   readonly #warned = new Set<string>();
+  readonly #serializer: Serializer;
   readonly #listeners: [ConnectionEvent, () => void][] = [];
   #settingUp: Promise<void> | undefined;
   #floorsChecked = false;
   #closed = false;
 
   constructor(options: RedisBackendOptions = {}) {
+    this.#serializer = serializerOption(options.serializer, 'RedisBackend');
     const timeout = options.timeout ?? 500;
     if (!Number.isFinite(timeout) || timeout <= 0) {
       throw new AgentCacheTypeError(
@@ -167,7 +174,7 @@ export class RedisBackend implements Backend, InspectableBackend {
 
   async set(key: string, entry: BackendEntry): Promise<boolean> {
     if (this.#closed) throw this.#closedError();
-    const bytes = encodeOrWarn(entry.value, 'RedisBackend', entry.tags, this.#warned);
+    const bytes = encodeOrWarn(entry.value, 'RedisBackend', entry.tags, this.#warned, this.#serializer);
     if (bytes === undefined) return false;
     const layout = this.#layout;
     const k = storable(key);
@@ -202,7 +209,7 @@ export class RedisBackend implements Backend, InspectableBackend {
       // A decoded copy: the caller keeps (and may change) the object it stored.
       this.#l1.put(
         key,
-        { ...entry, value: decodeValue(bytes), tags: [...entry.tags], gens: [...entry.gens] },
+        { ...entry, value: this.#serializer.decode(bytes), tags: [...entry.tags], gens: [...entry.gens] },
         epoch!,
       );
     }
@@ -418,7 +425,7 @@ export class RedisBackend implements Backend, InspectableBackend {
     if (blob === null) return undefined;
     try {
       const { header, value } = splitEntry(blob);
-      return toEntry(header, decodeValue(value));
+      return toEntry(header, this.#serializer.decode(value));
     } catch {
       return this.#damaged(k);
     }
@@ -434,7 +441,7 @@ export class RedisBackend implements Backend, InspectableBackend {
     if (found === 'damaged') return this.#damaged(k);
     let entry: BackendEntry;
     try {
-      entry = toEntry(found.header, decodeValue(found.value));
+      entry = toEntry(found.header, this.#serializer.decode(found.value));
     } catch {
       return this.#damaged(k);
     }
