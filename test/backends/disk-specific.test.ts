@@ -22,7 +22,7 @@ import {
   resetMetrics,
 } from '../../src/index.js';
 import { spawnTs } from './fixtures/children.js';
-import { cacheFile, tempDir } from './fixtures/temp.js';
+import { cacheFile, sharedTempDir, tempDir } from './fixtures/temp.js';
 
 const dir = tempDir();
 const opened: DiskBackend[] = [];
@@ -119,30 +119,39 @@ describe('DiskBackend files', () => {
   });
 
   it('is a clear error when the directory is read-only', () => {
-    const ro = join(dir, 'read-only');
+    if (process.getuid?.() !== 0) {
+      const ro = join(dir, 'read-only');
+      mkdirSync(ro);
+      chmodSync(ro, 0o555);
+      try {
+        expect(() => new DiskBackend(join(ro, 'c.db'))).toThrow(/not writable/);
+      } finally {
+        chmodSync(ro, 0o755);
+      }
+      return;
+    }
+    // root ignores directory permissions: a child process loads the backend, then becomes an unprivileged user
+    // (so it needs nothing from the checkout afterwards) and opens a file in a directory that user can reach.
+    const ro = join(sharedTempDir(), 'read-only');
     mkdirSync(ro);
     chmodSync(ro, 0o555);
-    try {
-      if (process.getuid?.() !== 0) {
-        expect(() => new DiskBackend(join(ro, 'c.db'))).toThrow(/not writable/);
-        return;
-      }
-      // root ignores directory permissions: try it as an unprivileged user in a child process instead.
-      chmodSync(dir, 0o755);
-      const child = spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          fileURLToPath(new URL('./fixtures/open-disk.ts', import.meta.url)),
-          join(ro, 'c.db'),
-        ],
-        { uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } },
-      );
-      expect(child.stdout + child.stderr).toMatch(/not writable/);
-    } finally {
-      chmodSync(ro, 0o755);
-    }
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./fixtures/open-disk.ts', import.meta.url)),
+        join(ro, 'c.db'),
+        '65534',
+      ],
+      { encoding: 'utf8' },
+    );
+    if (child.error !== undefined) throw child.error;
+    expect(child.status, child.stderr).toBe(0);
+    const outcome = JSON.parse(child.stdout) as { uid: number; message: string };
+    expect(outcome.uid).toBe(65534);
+    expect(outcome.message).toMatch(/directory .*read-only is not writable/);
+    chmodSync(ro, 0o755);
   });
 });
 
