@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { replay } from '../../src/cli/report/replay.js';
+import { readTrace as readReportTrace } from '../../src/cli/report/trace.js';
 import {
   AgentCache,
   AgentCacheInvalidator,
   AgentCacheSession,
   AgentLoopDetectedError,
+  getMetrics,
   recordTrace,
   type TraceLine,
 } from '../../src/index.js';
@@ -168,6 +171,48 @@ describe('recordTrace', () => {
     expect(tags2!.args).toEqual(['a']);
     expect(set!.args).toEqual([{ $canonical: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     for (const line of lines.filter((l) => !('error' in l))) expect(line).not.toHaveProperty('error');
+  });
+
+  it('replays through agent-cache report with the figures the live run had', async () => {
+    const tickets = new Map([
+      ['T-1', 'open'],
+      ['T-2', 'open'],
+    ]);
+    const getTicket = AgentCache({ resource: (id) => `ticket:${id}` })(async function getTicket(id: string) {
+      await sleep(8);
+      return { id, status: tickets.get(id) };
+    });
+    const searchKb = AgentCache({ resource: 'kb', scope: 'session' })(async function searchKb(q: string) {
+      await sleep(12);
+      return [q];
+    });
+    const closeTicket = AgentCacheInvalidator({ resource: (id) => `ticket:${id}` })(
+      async function closeTicket(id: string) {
+        tickets.set(id, 'closed');
+      },
+    );
+    const file = join(dir, 'agent.jsonl');
+    const recorder = recordTrace(file);
+    for (const sessionId of ['agent-A', 'agent-B']) {
+      await AgentCacheSession.run({ sessionId }, async () => {
+        await getTicket('T-1');
+        await searchKb('refunds');
+        await getTicket('T-1');
+        await searchKb('refunds');
+        await closeTicket('T-1');
+        await getTicket('T-1');
+        await getTicket('T-2');
+        await getTicket('T-2');
+      });
+    }
+    await recorder.stop();
+    const live = getMetrics();
+    const report = await replay(readReportTrace(file));
+    expect(report.calls).toBe(16);
+    expect(report.avoided).toBe(live.hits);
+    expect(report.executions).toBe(live.misses + 2); // + the two writes
+    expect(report.savedMs).toBeCloseTo(live.savedMs, 1);
+    expect(report.tools.get('getTicket')).toMatchObject({ hits: live.tools.getTicket!.hits });
   });
 
   it('records loop detections as the agent saw them, and nested tool calls each on their line', async () => {
