@@ -43,6 +43,16 @@ describe('framework peers load only with their entry point', () => {
     expect(mcp.filter((u) => framework.test(u))).toEqual([]);
   });
 
+  it('agent-cache/ai-sdk and agent-cache/openai-agents load nothing of their framework to load', () => {
+    // They work on what the framework hands them (types only); the Agents adapter loads its SDK when a cached tool
+    // is first invoked, to learn the SDK's failure text.
+    for (const entry of ['ai-sdk', 'openai-agents']) {
+      const urls = loadedBy(`await import('agent-cache/${entry}');`);
+      expect(urls.some((u) => u.includes(`/src/integrations/${entry}/index.ts`))).toBe(true);
+      expect(urls.filter((u) => framework.test(u))).toEqual([]);
+    }
+  });
+
   it('the recorder does see a framework that is loaded', () => {
     const urls = loadedBy(
       "await import('agent-cache'); await import('@modelcontextprotocol/sdk/client/index.js');",

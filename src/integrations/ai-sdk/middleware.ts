@@ -19,6 +19,7 @@ import {
   isRecorded,
   type RecordedResponse,
   recordGenerate,
+  recordStream,
   streamHit,
 } from './recorded.js';
 import { type CallKind, keyExcludes, OPTIONS_NAMESPACE, requestKey } from './request-key.js';
@@ -294,8 +295,7 @@ class ResponseMiddleware {
           ),
         );
       }
-      if (end.complete && accounted)
-        void this.#store(key, { kind: 'stream', parts: flight.parts }).finally(release);
+      if (end.complete && accounted) void this.#store(key, recordStream(flight.parts)).finally(release);
       else release();
     });
     const signal = params.abortSignal;

@@ -18,9 +18,16 @@ export function finishedNormally(finishReason: { readonly unified?: unknown } | 
  */
 export function recordGenerate(result: GenerateResult): RecordedResponse {
   const { request: _request, response, ...rest } = result;
-  if (response === undefined) return { kind: 'generate', result: rest };
+  // Its own copies of the parts: the caller that got the result may change it without touching the cache.
+  const recorded = { ...rest, content: rest.content.map((part) => ({ ...part })) };
+  if (response === undefined) return { kind: 'generate', result: recorded };
   const { body: _body, headers: _headers, ...metadata } = response;
-  return { kind: 'generate', result: { ...rest, response: metadata } };
+  return { kind: 'generate', result: { ...recorded, response: metadata } };
+}
+
+/** A stream's parts as stored: copies, so the caller that read them may change them without touching the cache. */
+export function recordStream(parts: readonly StreamPart[]): RecordedResponse {
+  return { kind: 'stream', parts: parts.map((part) => ({ ...part })) };
 }
 
 /** The hit marker every answer from the cache carries in `providerMetadata.agentCache`. */
@@ -38,7 +45,8 @@ export function generateHit(result: GenerateResult, key: string): GenerateResult
   return {
     ...result,
     content: result.content.map((part) => ({ ...part })),
-    warnings: result.warnings.map((warning) => ({ ...warning })),
+    // A cache of the user's own (JSON in Redis, say) may have dropped an empty list.
+    warnings: Array.isArray(result.warnings) ? result.warnings.map((warning) => ({ ...warning })) : [],
     providerMetadata: hitMetadata(result.providerMetadata, key),
     ...(response === undefined ? {} : { response: { ...response, timestamp: asDate(response.timestamp) } }),
   };

@@ -257,6 +257,17 @@ describe('agentCacheMiddleware: generate', () => {
     expect(() => agentCacheMiddleware({ guard: {} as never })).toThrow(TypeError);
   });
 
+  it('keeps its own copy: a caller that edits what it got does not change later hits', async () => {
+    const model = counted(() => textResult('original'));
+    const cached = wrapLanguageModel({ model, middleware: agentCacheMiddleware() });
+    const params = { prompt: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'p' }] }] };
+    const miss = await cached.doGenerate(params);
+    (miss.content[0] as { text: string }).text = 'edited by the first caller';
+    const hit = await cached.doGenerate(params);
+    (hit.content[0] as { text: string }).text = 'edited by the second caller';
+    expect((await cached.doGenerate(params)).content[0]).toEqual({ type: 'text', text: 'original' });
+  });
+
   it('replays usage as recorded', async () => {
     const model = counted(() => textResult('x', { usage: usage(1234, 56) }));
     const cached = wrapLanguageModel({ model, middleware: agentCacheMiddleware() });

@@ -93,6 +93,21 @@ describe('agentCacheMiddleware: stream', () => {
     expect(model.doStreamCalls).toHaveLength(1);
   });
 
+  it('keeps its own copy of the parts: a reader that edits them does not change later hits', async () => {
+    const { model } = streamingModel(() => textParts('kept as is'));
+    const cached = wrapLanguageModel({ model, middleware: agentCacheMiddleware() });
+    const params = { prompt: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'p' }] }] };
+    for (let i = 0; i < 2; i++) {
+      for (const part of await readAll((await cached.doStream(params)).stream)) {
+        if (part.type === 'text-delta') part.delta = 'edited';
+      }
+    }
+    const deltas = (await readAll((await cached.doStream(params)).stream)).flatMap((p) =>
+      p.type === 'text-delta' ? [p.delta] : [],
+    );
+    expect(deltas.join('')).toBe('kept as is');
+  });
+
   it('does not store a stream with an error part', async () => {
     const { model } = streamingModel((n) => [
       { type: 'text-start', id: 't' },
