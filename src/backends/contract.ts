@@ -32,8 +32,8 @@ export interface BackendGetOptions {
   /** Return the entry even when it has expired or one of its tags moved on (loop short-circuit needs it). */
   readonly stale?: boolean;
   /**
-   * The tags the caller will give the entry, computed on demand (the read path passes this to a backend with
-   * `tagsOnGet`; undefined: unknown). Such a backend may read the entry and their generations in one round trip,
+   * The tags the caller will give the entry, computed on demand: call it synchronously inside get(), at most once
+   * (the read path passes this to a backend with `tagsOnGet`; undefined: unknown). Such a backend may read the entry and their generations in one round trip,
    * and answer the `generations(tags)` call that follows a miss (the same array) from that read: generations read
    * before the execution starts are as good as a fresh read, or older, which can only make the store refuse.
    */

@@ -60,6 +60,24 @@ export class ReadTool {
   /** Set by a synchronous hit in #lookup, read (and reset) by #gated right after: loop detection skips waiting. */
   #syncHit = false;
   #warnedBackend = false;
+  /**
+   * The call whose tags a `tagsOnGet` backend may ask for during get() (it asks synchronously, at most once): one
+   * object per tool rather than a closure per call.
+   */
+  readonly #tagsAsk: {
+    thisArg: unknown;
+    args: unknown[] | undefined;
+    session: AgentCacheSession | undefined;
+    tags: readonly string[] | undefined;
+  } = { thisArg: undefined, args: undefined, session: undefined, tags: undefined };
+  readonly #tagsOption = {
+    tags: (): readonly string[] | undefined => {
+      const ask = this.#tagsAsk;
+      if (ask.args !== undefined && ask.tags === undefined)
+        ask.tags = this.#tagsOrUndefined(ask.thisArg, ask.args, ask.session);
+      return ask.tags;
+    },
+  };
   /** Misses left on which to look for framework per-call objects in the key material (0: done, or warned). */
   #contextChecks = CONTEXT_CHECKS;
 
@@ -178,10 +196,21 @@ export class ReadTool {
     let tags: readonly string[] | undefined;
     let found: BackendEntry | undefined | Promise<BackendEntry | undefined>;
     try {
-      found =
-        backend.tagsOnGet === true
-          ? backend.get(key, { tags: () => (tags ??= this.#tagsOrUndefined(thisArg, args, session)) })
-          : backend.get(key);
+      if (backend.tagsOnGet === true) {
+        const ask = this.#tagsAsk;
+        ask.thisArg = thisArg;
+        ask.args = args;
+        ask.session = session;
+        ask.tags = undefined;
+        try {
+          found = backend.get(key, this.#tagsOption);
+        } finally {
+          tags = ask.tags;
+          ask.args = ask.thisArg = ask.session = ask.tags = undefined;
+        }
+      } else {
+        found = backend.get(key);
+      }
     } catch (error) {
       this.#backendFailed(error, session, key, 'get');
       return this.#execute(thisArg, args, session, depth);

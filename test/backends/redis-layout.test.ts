@@ -188,7 +188,10 @@ describe.runIf(available)('RedisBackend session end at 100 000 entries', () => {
     await b.bump(['s"big""other"'], 'big');
     expect(await b.set('kept', entry('other session', tags, gens, 'small'))).toBe(true);
     expect(await b.set('global', entry('global', tags, gens))).toBe(true);
-    const blob = encodeEntry([0, tags, [...gens], 'big', 0, 0], encodeValue({ note: 'x'.repeat(40) }));
+    const blob = encodeEntry(
+      { expiresAt: 0, createdAt: 0, durationMs: 0, gens, sessionId: 'big', tags },
+      encodeValue({ note: 'x'.repeat(40) }),
+    );
     const index = layout.sessionKey('big');
     for (let start = 0; start < 100_000; start += 5_000) {
       const pipeline = raw.pipeline();

@@ -7,13 +7,13 @@ import { encodeOrWarn, type Serializer, serializerOption } from '../serializer.j
 import { storable } from '../storable-text.js';
 import { CircuitBreaker, RedisUnavailableError } from './breaker.js';
 import { createClient } from './client.js';
-import { encodeEntry, type Header, splitEntry, toEntry } from './entry.js';
+import { encodeEntry, readHeader, readTags, toEntry } from './entry.js';
 import { inspectRedis } from './inspect.js';
 import { InvalidationFeed } from './invalidation-feed.js';
 import { L1Cache, type L1Options } from './l1.js';
 import { KeyLayout, SHARDS } from './layout.js';
 import { RedisLink } from './link.js';
-import { type Found, generationsFrom, KeyList, LookupBatch, tagPositions } from './lookups.js';
+import { generationsFrom, KeyList, type Lookup, LookupBatch, tagPositions, type Verdict } from './lookups.js';
 import { scripts } from './scripts.js';
 
 export interface RedisBackendOptions {
@@ -51,6 +51,17 @@ export interface RedisBackendOptions {
  * (`get(key, { stale: true })`), a normal read never does.
  */
 const STALE_GRACE_MS = 60_000;
+
+/** `Promise.withResolvers` (Node 22+; the project's lib is ES2023): a pending promise without a closure of ours. */
+function withResolvers<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+} {
+  return (
+    Promise as unknown as { withResolvers<U>(): ReturnType<typeof withResolvers<U>> }
+  ).withResolvers<T>();
+}
 /** Members of a session's index handled per round trip when the session ends: no command blocks Redis for long. */
 const SESSION_BATCH = 500;
 /**
@@ -123,7 +134,9 @@ export class RedisBackend implements Backend, InspectableBackend {
       this.#client.on('error', () => {});
     }
     this.#link = new RedisLink(this.#client, breaker, () => (this.#closed ? this.#closedError() : undefined));
-    this.#lookups = new LookupBatch(this.#link, this.#layout, this.#snapshots);
+    this.#lookups = new LookupBatch(this.#link, this.#layout, this.#snapshots, (lookup, verdict) =>
+      lookup.resolve(this.#served(lookup, verdict)),
+    );
     this.#on('ready', () => {
       // Back from a disconnection: invalidations may have been missed, so forget the L1, and let calls through.
       this.#l1?.flush();
@@ -180,15 +193,17 @@ export class RedisBackend implements Backend, InspectableBackend {
     const k = storable(key);
     const entryKey = layout.entryKey(k);
     const sid = entry.sessionId === undefined ? undefined : storable(entry.sessionId);
-    const header: Header = [
-      entry.expiresAt,
-      entry.tags.map(storable),
-      [...entry.gens],
-      sid ?? null,
-      entry.createdAt ?? 0,
-      entry.durationMs ?? 0,
-    ];
-    const blob = encodeEntry(header, bytes);
+    const blob = encodeEntry(
+      {
+        expiresAt: entry.expiresAt,
+        createdAt: entry.createdAt ?? 0,
+        durationMs: entry.durationMs ?? 0,
+        gens: entry.gens,
+        sessionId: entry.sessionId,
+        tags: entry.tags,
+      },
+      bytes,
+    );
     const pxat = entry.expiresAt === 0 ? '0' : String(entry.expiresAt + STALE_GRACE_MS);
     const epoch = this.#l1?.epoch;
     let stored: boolean;
@@ -359,10 +374,10 @@ export class RedisBackend implements Backend, InspectableBackend {
         describe: (keys) =>
           link.run(async () => {
             const pairs = await link.bySlot(keys, async (group) => {
-              const reply = (await link.evalNow(scripts.inspect, group, [])) as unknown[];
+              const reply = (await link.evalBufferNow(scripts.inspect, group, [])) as unknown[];
               return group.map((_, i) => {
-                const text = reply[2 * i];
-                return [typeof text === 'string' ? text : null, Number(reply[2 * i + 1])] as const;
+                const head = reply[2 * i];
+                return [Buffer.isBuffer(head) ? head : null, Number(reply[2 * i + 1])] as const;
               });
             });
             return pairs;
@@ -407,16 +422,10 @@ export class RedisBackend implements Backend, InspectableBackend {
   }
 
   #getRemote(key: string, tags: readonly string[] | undefined): Promise<BackendEntry | undefined> {
-    const epoch = this.#l1?.epoch;
-    const k = storable(key);
-    return new Promise((resolve, reject) => {
-      this.#lookups.add({
-        k,
-        tags,
-        resolve: (found) => resolve(found === undefined ? undefined : this.#served(key, k, found, epoch)),
-        reject,
-      });
-    });
+    const { promise, resolve, reject } = withResolvers<BackendEntry | undefined>();
+    const lookup: Lookup = { key, k: storable(key), tags, epoch: this.#l1?.epoch ?? 0, resolve, reject };
+    this.#lookups.add(lookup);
+    return promise;
   }
 
   async #getStale(key: string): Promise<BackendEntry | undefined> {
@@ -424,28 +433,28 @@ export class RedisBackend implements Backend, InspectableBackend {
     const blob = await this.#link.run(() => this.#client.getBuffer(this.#layout.entryKey(k)));
     if (blob === null) return undefined;
     try {
-      const { header, value } = splitEntry(blob);
-      return toEntry(header, this.#serializer.decode(value));
+      const header = readHeader(blob);
+      return toEntry(header, this.#serializer.decode(blob.subarray(header.valueAt)), readTags(blob, header));
     } catch {
       return this.#damaged(k);
     }
   }
 
   /** A verified entry becomes a BackendEntry (and an L1 entry); one that does not decode is dropped: a miss. */
-  #served(
-    key: string,
-    k: string,
-    found: Found | 'damaged',
-    epoch: number | undefined,
-  ): BackendEntry | undefined {
-    if (found === 'damaged') return this.#damaged(k);
+  #served(lookup: Lookup, verdict: Verdict): BackendEntry | undefined {
+    if (verdict === undefined) return undefined;
+    if (verdict === 'damaged') return this.#damaged(lookup.k);
     let entry: BackendEntry;
     try {
-      entry = toEntry(found.header, this.#serializer.decode(found.value));
+      entry = toEntry(
+        verdict.header,
+        this.#serializer.decode(verdict.blob.subarray(verdict.header.valueAt)),
+        verdict.tags,
+      );
     } catch {
-      return this.#damaged(k);
+      return this.#damaged(lookup.k);
     }
-    if (this.#l1 !== undefined && this.#feed!.live) this.#l1.put(key, entry, epoch!);
+    if (this.#l1 !== undefined && this.#feed!.live) this.#l1.put(lookup.key, entry, lookup.epoch);
     return entry;
   }
 

@@ -1,14 +1,14 @@
 import { describeEntry, type EntryInfo, type InspectOptions } from '../inspection.js';
 import { fromStorable } from '../storable-text.js';
-import type { Header } from './entry.js';
+import { type EntryHeader, readHeader, readTags } from './entry.js';
 
 export interface InspectIo {
   /** `P{}e:`: what every entry key begins with. */
   readonly entryPrefix: string;
   /** The entry keys of the prefix, a SCAN batch at a time (every node of a cluster). */
   batches(): AsyncIterable<readonly string[]>;
-  /** For each key: its header line (null when the key is gone or is not an entry) and the value's size in bytes. */
-  describe(keys: readonly string[]): Promise<readonly (readonly [string | null, number])[]>;
+  /** For each key: its header (null when the key is gone or is not an entry) and the value's size in bytes. */
+  describe(keys: readonly string[]): Promise<readonly (readonly [Buffer | null, number])[]>;
   /** The current generation of each tag (the core's forms), in order; undefined when a shard has no floor. */
   generations(tags: readonly string[]): Promise<readonly number[] | undefined>;
 }
@@ -26,38 +26,37 @@ export async function* inspectRedis(io: InspectIo, options: InspectOptions): Asy
     if (keys.length === 0) continue;
     for (const k of keys) seen.add(k);
     const described = await io.describe(keys);
-    const headers: (Header | undefined)[] = described.map(([text]) => parseHeader(text));
-    const tags = [...new Set(headers.flatMap((h) => (h === undefined ? [] : h[1].map(fromStorable))))];
+    const entries = described.map(([head]) => parse(head));
+    const tags = [...new Set(entries.flatMap((e) => (e === undefined ? [] : e.tags)))];
     const gens = await io.generations(tags);
     const current = new Map<string, number | undefined>(tags.map((tag, i) => [tag, gens?.[i]]));
     for (let i = 0; i < keys.length; i++) {
-      const header = headers[i];
-      if (header === undefined) continue;
-      const entryTags = header[1].map(fromStorable);
-      const stale = entryTags.some((tag, j) => current.get(tag) !== header[2][j]);
+      const found = entries[i];
+      if (found === undefined) continue;
+      const { header } = found;
+      const entryTags = found.tags;
+      const stale = entryTags.some((tag, j) => current.get(tag) !== header.gens[j]);
       if (stale && !options.stale) continue;
       yield describeEntry({
         key: fromStorable(keys[i]!.slice(io.entryPrefix.length)),
         tags: entryTags,
-        sessionId: header[3] === null ? undefined : fromStorable(header[3]),
+        sessionId: header.sessionId === undefined ? undefined : fromStorable(header.sessionId),
         bytes: described[i]![1],
-        createdAt: header[4] ?? 0,
-        expiresAt: header[0],
-        durationMs: header[5] ?? 0,
+        createdAt: header.createdAt,
+        expiresAt: header.expiresAt,
+        durationMs: header.durationMs,
         stale,
       });
     }
   }
 }
 
-function parseHeader(text: string | null): Header | undefined {
-  if (text === null) return undefined;
+function parse(head: Buffer | null): { header: EntryHeader; tags: string[] } | undefined {
+  if (head === null) return undefined;
   try {
-    const h = JSON.parse(text) as unknown;
-    if (Array.isArray(h) && typeof h[0] === 'number' && Array.isArray(h[1]) && Array.isArray(h[2]))
-      return h as Header;
+    const header = readHeader(head);
+    return { header, tags: readTags(head, header) };
   } catch {
-    // not an entry
+    return undefined; // not an entry
   }
-  return undefined;
 }

@@ -110,6 +110,21 @@ export class RedisLink {
     }
   }
 
+  /** evalNow() with the reply's strings as Buffers. */
+  async evalBufferNow(
+    script: Script,
+    keys: readonly string[],
+    args: readonly (string | Buffer)[],
+  ): Promise<unknown> {
+    const client = this.client;
+    try {
+      return await client.callBuffer('EVALSHA', script.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      return await client.callBuffer('EVAL', script.source, keys.length, ...keys, ...args);
+    }
+  }
+
   eval(script: Script, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
     return this.run(() => this.evalNow(script, keys, args));
   }

@@ -1,26 +1,34 @@
-import { fromStorable } from '../storable-text.js';
-import { type Header, splitEntry } from './entry.js';
+import type { BackendEntry } from '../contract.js';
+import { type EntryHeader, hasTags, readHeader, readTags } from './entry.js';
 import type { KeyLayout } from './layout.js';
 import type { RedisLink } from './link.js';
 
 /** Lookups answered by one MGET at most; more wait for the next one. */
 const MAX_BATCH = 256;
 
+/** One get() on its way to Redis. The backend makes it, the batch answers it through `deliver`. */
 export interface Lookup {
-  /** The entry's key, storable() form. */
+  /** The key as the core gave it, and in its storable() form. */
+  readonly key: string;
   readonly k: string;
-  /** The tags the caller expects the entry to have (the core's form), when it knows them. */
+  /** The tags the caller expects the entry to have (the core's forms), when it knows them. */
   readonly tags: readonly string[] | undefined;
-  /** A current entry, a miss, or `'damaged'` (a value under the key that is not an entry). */
-  resolve(found: Found | undefined | 'damaged'): void;
-  reject(error: unknown): void;
+  /** The L1's epoch when the lookup started (see L1Cache.put). */
+  readonly epoch: number;
+  readonly resolve: (entry: BackendEntry | undefined) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /** A stored entry whose generations were found current, not yet decoded. */
 export interface Found {
-  readonly header: Header;
-  readonly value: Buffer;
+  readonly blob: Buffer;
+  readonly header: EntryHeader;
+  /** The entry's tags in the core's forms (the expected array itself when they matched). */
+  readonly tags: readonly string[];
 }
+
+/** What a lookup found: a current entry, nothing current (a miss), or a value that is not an entry. */
+export type Verdict = Found | undefined | 'damaged';
 
 type Reply = Buffer | null;
 
@@ -40,84 +48,98 @@ export class LookupBatch {
   readonly #link: RedisLink;
   readonly #layout: KeyLayout;
   readonly #snapshots: WeakMap<readonly string[], readonly number[]>;
+  readonly #deliver: (lookup: Lookup, verdict: Verdict) => void;
   #queue: Lookup[] = [];
   #scheduled = false;
 
-  constructor(link: RedisLink, layout: KeyLayout, snapshots: WeakMap<readonly string[], readonly number[]>) {
+  constructor(
+    link: RedisLink,
+    layout: KeyLayout,
+    snapshots: WeakMap<readonly string[], readonly number[]>,
+    deliver: (lookup: Lookup, verdict: Verdict) => void,
+  ) {
     this.#link = link;
     this.#layout = layout;
     this.#snapshots = snapshots;
+    this.#deliver = deliver;
   }
 
   add(lookup: Lookup): void {
-    this.#queue.push(lookup);
-    if (this.#queue.length >= MAX_BATCH) {
-      this.#flush();
-    } else if (!this.#scheduled) {
+    if (!this.#scheduled) {
+      // The first lookup of a tick goes out at once (one call in flight waits for nothing); the ones that concurrent
+      // callers issue during the rest of the tick go out together when it ends, after every microtask.
       this.#scheduled = true;
-      // After every microtask of this tick: the lookups that concurrent callers issue now go out together.
-      process.nextTick(() => {
-        this.#scheduled = false;
-        this.#flush();
-      });
+      process.nextTick(this.#endOfTick);
+      new Sent(this, [lookup]);
+      return;
     }
+    this.#queue.push(lookup);
+    if (this.#queue.length >= MAX_BATCH) this.#flush();
   }
+
+  readonly #endOfTick = (): void => {
+    this.#scheduled = false;
+    this.#flush();
+  };
 
   #flush(): void {
     const batch = this.#queue;
     if (batch.length === 0) return;
     this.#queue = [];
-    const layout = this.#layout;
-    const list = new KeyList();
-    const plans = batch.map((lookup) => ({
-      entry: list.at(layout.entryKey(lookup.k)),
-      tags: lookup.tags === undefined ? undefined : tagPositions(layout, lookup.tags, list),
-    }));
-    this.#link.mget(list.keys).then(
-      (reply) => {
-        for (let i = 0; i < batch.length; i++) this.#answer(batch[i]!, plans[i]!, reply);
-      },
-      (error: unknown) => {
-        for (const lookup of batch) lookup.reject(error);
-      },
-    );
+    new Sent(this, batch);
   }
 
-  #answer(lookup: Lookup, plan: Plan, reply: Reply[]): void {
-    const verdict = this.#verdict(lookup, plan, reply);
-    if (verdict instanceof Promise) verdict.then(lookup.resolve, lookup.reject);
-    else lookup.resolve(verdict);
+  /** Sends the MGET of a batch (Sent calls back here). */
+  send(sent: Sent, keys: string[]): void {
+    this.#link.mget(keys).then(sent.answer, sent.fail);
+  }
+
+  get layout(): KeyLayout {
+    return this.#layout;
+  }
+
+  answer(lookup: Lookup, entryAt: number, tagsAt: Int32Array | undefined, reply: readonly Reply[]): void {
+    const verdict = this.#verdict(lookup, entryAt, tagsAt, reply);
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (v) => this.#deliver(lookup, v),
+        (error: unknown) => lookup.reject(error),
+      );
+    } else {
+      this.#deliver(lookup, verdict);
+    }
   }
 
   #verdict(
     lookup: Lookup,
-    plan: Plan,
-    reply: Reply[],
-  ): Found | 'damaged' | undefined | Promise<Found | undefined> {
-    const blob = reply[plan.entry]!;
-    const expected = plan.tags === undefined ? undefined : generationsFrom(plan.tags, reply);
+    entryAt: number,
+    tagsAt: Int32Array | undefined,
+    reply: readonly Reply[],
+  ): Verdict | Promise<Verdict> {
+    const blob = reply[entryAt]!;
+    const expected = tagsAt === undefined ? undefined : generationsFrom(tagsAt, reply);
     if (blob === null) return this.#missed(lookup, expected);
-    let found: Found;
+    let header: EntryHeader;
     try {
-      found = splitEntry(blob);
+      header = readHeader(blob);
+      if (header.expiresAt !== 0 && header.expiresAt <= Date.now()) return this.#missed(lookup, expected);
+      if (lookup.tags !== undefined && hasTags(blob, header, lookup.tags)) {
+        if (expected !== undefined && sameGenerations(header.gens, expected))
+          return { blob, header, tags: lookup.tags };
+        return this.#missed(lookup, expected);
+      }
     } catch {
       return 'damaged';
     }
-    const { header } = found;
-    if (header[0] !== 0 && header[0] <= Date.now()) return this.#missed(lookup, expected);
-    if (lookup.tags !== undefined && sameTags(header[1], lookup.tags)) {
-      if (expected !== undefined && sameGenerations(header[2], expected)) return found;
-      return this.#missed(lookup, expected);
-    }
     // Tags other than expected (or none given): check the entry against its own tags.
-    const own = header[1].map(fromStorable);
-    if (own.length === 0) return found;
-    const ownList = new KeyList();
-    const positionsOfOwn = tagPositions(this.#layout, own, ownList);
-    return this.#link.mget(ownList.keys).then((ownReply) => {
-      const current = generationsFrom(positionsOfOwn, ownReply);
-      return current !== undefined && sameGenerations(header[2], current)
-        ? found
+    const own = readTags(blob, header);
+    if (own.length === 0) return { blob, header, tags: own };
+    const list = new KeyList();
+    const positions = tagPositions(this.#layout, own, list);
+    return this.#link.mget(list.keys).then((ownReply) => {
+      const current = generationsFrom(positions, ownReply);
+      return current !== undefined && sameGenerations(header.gens, current)
+        ? { blob, header, tags: own }
         : this.#missed(lookup, expected);
     });
   }
@@ -129,24 +151,57 @@ export class LookupBatch {
   }
 }
 
-/** Where one lookup's keys are in the batch's MGET. */
-interface Plan {
-  readonly entry: number;
-  readonly tags: Int32Array | undefined;
+/** One MGET on its way: where each lookup's keys are in it, and what to do with the answer. */
+class Sent {
+  readonly #batch: LookupBatch;
+  readonly #lookups: readonly Lookup[];
+  readonly #entries: Int32Array;
+  readonly #tags: (Int32Array | undefined)[];
+
+  constructor(batch: LookupBatch, lookups: readonly Lookup[]) {
+    this.#batch = batch;
+    this.#lookups = lookups;
+    const layout = batch.layout;
+    const list = new KeyList();
+    this.#entries = new Int32Array(lookups.length);
+    this.#tags = new Array(lookups.length);
+    for (let i = 0; i < lookups.length; i++) {
+      const lookup = lookups[i]!;
+      this.#entries[i] = list.at(layout.entryKey(lookup.k));
+      this.#tags[i] = lookup.tags === undefined ? undefined : tagPositions(layout, lookup.tags, list);
+    }
+    batch.send(this, list.keys);
+  }
+
+  readonly answer = (reply: Reply[]): void => {
+    for (let i = 0; i < this.#lookups.length; i++)
+      this.#batch.answer(this.#lookups[i]!, this.#entries[i]!, this.#tags[i], reply);
+  };
+
+  readonly fail = (error: unknown): void => {
+    for (const lookup of this.#lookups) lookup.reject(error);
+  };
 }
 
-/** The keys of one read, each once. */
+/** The keys of one read, each once (a linear search: a read has a handful of keys, or one batch's). */
 export class KeyList {
   readonly keys: string[] = [];
-  readonly #positions = new Map<string, number>();
+  #index: Map<string, number> | undefined;
 
   /** The position of `key` in `keys`, added if new. */
   at(key: string): number {
-    let i = this.#positions.get(key);
+    const keys = this.keys;
+    if (this.#index === undefined) {
+      for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
+      keys.push(key);
+      if (keys.length > 16) this.#index = new Map(keys.map((k, i) => [k, i]));
+      return keys.length - 1;
+    }
+    let i = this.#index.get(key);
     if (i === undefined) {
-      i = this.keys.length;
-      this.keys.push(key);
-      this.#positions.set(key, i);
+      i = keys.length;
+      keys.push(key);
+      this.#index.set(key, i);
     }
     return i;
   }
@@ -173,22 +228,23 @@ export function generationsFrom(positions: Int32Array, reply: readonly Reply[]):
   for (let i = 0; i < n; i++) {
     const floorBytes = reply[positions[2 * i]!];
     if (floorBytes === null || floorBytes === undefined) return undefined;
-    const floor = Number(floorBytes.toString('latin1'));
+    const floor = integerOf(floorBytes);
     const bytes = reply[positions[2 * i + 1]!];
-    const stored = bytes === null || bytes === undefined ? -1 : Number(bytes.toString('latin1'));
+    const stored = bytes === null || bytes === undefined ? -1 : integerOf(bytes);
     out[i] = stored > floor ? stored : floor;
   }
   return out;
 }
 
-/** `stored` (storable() forms, from a header) are the tags `tags` (the core's forms). */
-function sameTags(stored: readonly string[], tags: readonly string[]): boolean {
-  if (stored.length !== tags.length) return false;
-  for (let i = 0; i < tags.length; i++) {
-    const s = stored[i]!;
-    if (s !== tags[i] && (s.charCodeAt(0) !== 0 || fromStorable(s) !== tags[i])) return false;
+/** A generation as Redis holds it: decimal digits (exact below 2^53, as every generation is). */
+function integerOf(bytes: Buffer): number {
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return Number(bytes.toString('latin1'));
+    n = n * 10 + digit;
   }
-  return true;
+  return n;
 }
 
 function sameGenerations(a: readonly number[], b: readonly number[]): boolean {

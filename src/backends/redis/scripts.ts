@@ -122,23 +122,24 @@ return n
 `;
 
 /**
- * KEYS: entry keys (a SCAN batch; one slot on a cluster). → per key two values: the JSON header line (false when the
- * key is gone or is not an entry) and the size of the value in bytes. Values stay in Redis: only their size travels.
+ * KEYS: entry keys (a SCAN batch; one slot on a cluster). → per key two values: the entry's header (`A<n>:` and the
+ * n bytes after it; false when the key is gone or is not an entry, see entry.ts) and the size of the value in bytes.
+ * Values stay in Redis: only their size travels.
  */
 const INSPECT = `
 local out = {}
 for i = 1, #KEYS do
   local header, size = false, 0
-  local ok, head = pcall(redis.call, 'GETRANGE', KEYS[i], 0, 8191)
-  if ok and type(head) == 'string' then
-    local nl = string.find(head, '\\n', 1, true)
-    if not nl and #head == 8192 then
-      head = redis.call('GET', KEYS[i])
-      nl = string.find(head, '\\n', 1, true)
-    end
-    if nl then
-      header = string.sub(head, 1, nl - 1)
-      size = redis.call('STRLEN', KEYS[i]) - nl
+  local ok, head = pcall(redis.call, 'GETRANGE', KEYS[i], 0, 23)
+  if ok and type(head) == 'string' and string.sub(head, 1, 1) == 'A' then
+    local colon = string.find(head, ':', 1, true)
+    local n = colon and tonumber(string.sub(head, 2, colon - 1))
+    if n then
+      local total = redis.call('STRLEN', KEYS[i])
+      if colon + n <= total then
+        header = redis.call('GETRANGE', KEYS[i], 0, colon + n - 1)
+        size = total - colon - n
+      end
     end
   end
   out[#out + 1] = header
