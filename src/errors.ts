@@ -46,8 +46,11 @@ export class AgentCacheError extends Error {
   }
 
   /** `e instanceof AgentCacheError` is true for every agent-cache error; subclasses keep the usual check. */
+  // `this` is the class the check runs on: AgentCacheError itself, or a subclass inheriting this method.
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: the receiver decides between the marker and the prototype check
     if (this === AgentCacheError) return isMarked(value);
+    // biome-ignore lint/complexity/noThisInStatic: a subclass keeps the ordinary prototype-chain check
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }

@@ -99,13 +99,11 @@ export function referenceReport(calls: readonly RefCall[]): RefReport {
     reads++;
     const key = `${call.tool}|${scope === 'session' ? `s:${call.session}` : 'g'}|${stable(call.args)}`;
     const entry = stored.get(key);
-    const fresh =
-      entry !== undefined &&
-      entry.resources.every(
-        (r) =>
-          (globalWrites.get(r) ?? -1) < entry.time &&
-          (scope === 'global' || (sessionWrites.get(`${call.session}\0${r}`) ?? -1) < entry.time),
-      );
+    const fresh = entry?.resources.every(
+      (r) =>
+        (globalWrites.get(r) ?? -1) < entry.time &&
+        (scope === 'global' || (sessionWrites.get(`${call.session}\0${r}`) ?? -1) < entry.time),
+    );
     if (fresh) {
       out.avoided++;
       out.savedMs += call.durationMs;

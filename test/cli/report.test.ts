@@ -20,7 +20,7 @@ const dir = tempDir();
 
 function traceFile(name: string, lines: readonly (object | string)[]): string {
   const path = join(dir, name);
-  writeFileSync(path, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
+  writeFileSync(path, `${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
   return path;
 }
 
