@@ -69,7 +69,8 @@ describe('decorators', () => {
     });
     expect(outputText).toContain('__esDecorate'); // real standard-decorator emit
     const js = `${dir}tools.generated.ts`;
-    writeFileSync(js, outputText.replace('../../../src/index.js', pathToFileURL(srcIndex).pathname));
+    // A file URL, not a path: a checkout path may hold spaces or other characters a URL escapes.
+    writeFileSync(js, outputText.replace('../../../src/index.js', pathToFileURL(srcIndex).href));
     const { TicketTools } = (await import(/* @vite-ignore */ pathToFileURL(js).href)) as {
       TicketTools: new (
         prefix: string,
