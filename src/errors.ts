@@ -92,3 +92,10 @@ export class MissingPeerDependencyError extends AgentCacheError {
     this.packageName = packageName;
   }
 }
+
+/** The running Node.js lacks something a feature needs (DiskBackend needs `node:sqlite`: Node.js >= 22.13). */
+export class UnsupportedRuntimeError extends AgentCacheError {
+  constructor(message: string) {
+    super('E_UNSUPPORTED_RUNTIME', message);
+  }
+}

@@ -12,6 +12,7 @@ export {
   AgentCacheTypeError,
   BackendClosedError,
   MissingPeerDependencyError,
+  UnsupportedRuntimeError,
 } from './errors.js';
 export { canonicalEncode, NotCanonicalisableError } from './key/index.js';
 export * from './llm/index.js';

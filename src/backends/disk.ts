@@ -12,6 +12,7 @@ import { inspectFile } from './disk/inspect.js';
 import { openExistingCacheFile } from './disk/open-existing.js';
 import { openCacheFile } from './disk/open-file.js';
 import { rollback } from './disk/schema.js';
+import { sqlite } from './disk/sqlite.js';
 import { prepareStatements, type Statements } from './disk/statements.js';
 import { WriteQueue } from './disk/write-queue.js';
 import type { EntryInfo, InspectableBackend, InspectOptions } from './inspection.js';
@@ -119,6 +120,7 @@ export class DiskBackend implements Backend, InspectableBackend {
       );
     }
     this.path = opts.path;
+    sqlite(); // before anything touches the file: on a Node.js without node:sqlite, a clear error and no file
     this.readOnly = opts.readOnly === true;
     this.#busyTimeout = busyTimeout;
     this.#serializer = serializerOption(opts.serializer, 'DiskBackend');

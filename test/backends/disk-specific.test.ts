@@ -155,6 +155,18 @@ describe('DiskBackend files', () => {
   });
 });
 
+describe('DiskBackend and node:sqlite', () => {
+  it('import of the package does not load node:sqlite; creating a DiskBackend does', () => {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./fixtures/sqlite-loaded.ts', import.meta.url))],
+      { encoding: 'utf8' },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ afterImport: false, afterCreate: true });
+  });
+});
+
 describe('DiskBackend damaged values', () => {
   it('treats a value that no longer decodes as a miss and drops it, so the next result replaces it', () => {
     const path = cacheFile(dir);

@@ -30,8 +30,8 @@ const PEERS = [
 export interface PackedProject {
   readonly dir: string;
   readonly tarball: string;
-  /** Runs `node <file>` inside the project (the file is copied there first). */
-  run(file: string, env?: NodeJS.ProcessEnv): { status: number | null; output: string };
+  /** Runs `node <file>` inside the project (the file is copied there first); `node`: another Node.js binary. */
+  run(file: string, env?: NodeJS.ProcessEnv, node?: string): { status: number | null; output: string };
   remove(): void;
 }
 
@@ -65,10 +65,10 @@ export function createPackedProject(): PackedProject {
   return {
     dir,
     tarball,
-    run(file, env = {}) {
+    run(file, env = {}, node = process.execPath) {
       const target = join(dir, file.split('/').pop()!);
       writeFileSync(target, readFileSync(file));
-      const r = spawnSync(process.execPath, [target], {
+      const r = spawnSync(node, [target], {
         cwd: dir,
         encoding: 'utf8',
         env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
@@ -89,4 +89,19 @@ export function caseFiles(): string[] {
     .filter((f) => f.endsWith('.mjs'))
     .sort()
     .map((f) => join(dir, f));
+}
+
+/**
+ * A Node.js binary older than the package supports (no `node:sqlite`), such as the distribution's /usr/bin/node,
+ * with its version; undefined when the machine has none.
+ */
+export function olderNode(): { path: string; version: string } | undefined {
+  for (const path of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
+    const r = spawnSync(path, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+    if (r.status !== 0) continue;
+    const version = r.stdout.trim();
+    const [major = 0, minor = 0] = version.split('.').map(Number);
+    if (major < 22 || (major === 22 && minor < 13)) return { path, version };
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caseFiles, createPackedProject, type PackedProject } from './packed-project.js';
+import { caseFiles, createPackedProject, olderNode, type PackedProject, root } from './packed-project.js';
 
 describe('the packed package in a fresh project', () => {
   let project: PackedProject;
@@ -28,4 +28,17 @@ describe('the packed package in a fresh project', () => {
       expect(status, output).toBe(0);
     });
   }
+
+  it('imports on a Node.js without node:sqlite, where DiskBackend refuses naming the version it needs', () => {
+    const old = olderNode();
+    if (old === undefined) {
+      const message = "no Node.js older than 22.13 on this machine (install Debian's nodejs package)";
+      if (process.env.CI === 'true') throw new Error(`${message}; CI=true: failing instead of skipping`);
+      console.warn(`SKIPPED the older-Node.js case: ${message}`);
+      return;
+    }
+    const { status, output } = project.run(join(root, 'test/package/cases/disk-runtime.mjs'), {}, old.path);
+    expect(output).toContain(`ok on Node.js v${old.version}: DiskBackend refused with E_UNSUPPORTED_RUNTIME`);
+    expect(status, output).toBe(0);
+  });
 });

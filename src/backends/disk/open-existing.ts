@@ -1,9 +1,10 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { AgentCacheError } from '../../errors.js';
 import { NotACacheError } from './errors.js';
 import { checkSchema } from './schema.js';
+import { sqlite } from './sqlite.js';
 
 export interface OpenExistingOptions {
   readonly busyTimeout: number;
@@ -28,7 +29,7 @@ export function openExistingCacheFile(path: string, options: OpenExistingOptions
   checkHeader(file);
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(file, { readOnly: options.readOnly });
+    db = new (sqlite().DatabaseSync)(file, { readOnly: options.readOnly });
   } catch (error) {
     throw new AgentCacheError('E_BACKEND_OPEN', `cannot open ${file}: ${(error as Error).message}`, {
       cause: error,

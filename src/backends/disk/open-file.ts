@@ -9,10 +9,11 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { getDefaults } from '../../config.js';
 import { AgentCacheError } from '../../errors.js';
 import { ensureSchema, WrongSchemaError } from './schema.js';
+import { sqlite } from './sqlite.js';
 
 export interface OpenOptions {
   /** How long opening may wait for another process that is creating the same file, in ms. */
@@ -53,7 +54,7 @@ export function openCacheFile(path: string, options: OpenOptions): DatabaseSync 
 
 function openAndCheck(file: string, options: OpenOptions): DatabaseSync {
   createPrivate(file);
-  const db = new DatabaseSync(file);
+  const db = new (sqlite().DatabaseSync)(file);
   try {
     // The busy timeout first: switching a new file to WAL and creating its schema may wait for another process
     // doing the same (an existing cache is only read, which never waits for a writer in WAL mode).
