@@ -1,177 +1,82 @@
 /**
- * `npm run demo`: a scripted support agent working through a helpdesk, with agent-cache between the agent and its
- * tools. The "model" is a fixed plan of tool calls (what an LLM typically emits), the helpdesk API is simulated
- * with latency, and everything else is the real library.
+ * `npm run demo`: a support agent built on the Vercel AI SDK, with agent-cache between it and its tools and model.
+ * The model is the SDK's own test double scripted to act as an LLM does (no network, no key), the helpdesk is a
+ * simulated slow API; everything else is the real library: `cacheTools` and `agentCacheMiddleware` from
+ * agent-cache/ai-sdk, sessions, loop detection, the prompt guard, and a DiskBackend in `.agent-cache/demo.sqlite`,
+ * so a second run starts warm. Each call's line comes from agent-cache's diagnostics_channel events.
+ *
+ *   npm run demo              # warm when an earlier run left its cache
+ *   npm run demo -- --fresh   # start cold
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AgentCache,
-  AgentCacheInvalidator,
-  AgentCacheSession,
-  AgentLoopDetectedError,
-  type Backend,
-  DiskBackend,
-  getMetrics,
-  type LoopDetection,
-} from 'agent-cache';
+import { fileURLToPath } from 'node:url';
+import { BackendResponseCache, configure, getMetrics, PromptCacheGuard } from 'agent-cache';
+import { agentCacheMiddleware, type RecordedResponse } from 'agent-cache/ai-sdk';
+import { wrapLanguageModel } from 'ai';
+import { openState } from './demo/cache-file.js';
+import { LATENCY_MS } from './demo/helpdesk.js';
+import { MODEL_LATENCY_MS, ScriptedModel } from './demo/model.js';
+import { paint } from './demo/paint.js';
+import { disagreements, endLine, startLine, summary, toolTable } from './demo/report.js';
+import { STEPS, snapshot, stepLine } from './demo/steps.js';
+import { supportTools } from './demo/tools.js';
+import { watchCache, watchTools } from './demo/watch.js';
 
-// ── A fake helpdesk API: every call costs 25 ms and is counted ────────────────────────────────────────────────
-interface Ticket {
-  id: string;
-  customerId: string;
-  status: 'open' | 'pending' | 'closed';
-  subject: string;
-  tags: string[];
-}
-const api = { calls: 0, latencyMs: 25 };
-const tickets = new Map<string, Ticket>([
-  [
-    'T-100',
-    { id: 'T-100', customerId: 'C-1', status: 'open', subject: 'Refund not received', tags: ['billing'] },
-  ],
-  ['T-101', { id: 'T-101', customerId: 'C-2', status: 'open', subject: 'Cannot log in', tags: ['auth'] }],
-  [
-    'T-102',
-    { id: 'T-102', customerId: 'C-1', status: 'pending', subject: 'Invoice copy', tags: ['billing'] },
-  ],
-]);
-async function helpdesk<T>(work: () => T): Promise<T> {
-  api.calls++;
-  await sleep(api.latencyMs);
-  return structuredClone(work());
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => a !== '--fresh');
+if (unknown.length > 0) {
+  console.error(`usage: npm run demo [-- --fresh]   (unknown: ${unknown.join(' ')})`);
+  process.exit(2);
 }
 
-// ── The agent's tools ────────────────────────────────────────────────────────────────────────────────────────
-const getTicket = AgentCache({ resource: (id) => `ticket:${id as string}`, ttl: '5m' })(
-  async function getTicket(id: string) {
-    return helpdesk(() => tickets.get(id));
-  },
-);
+const print = (line: string) => console.log(line);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { disk, helpdesk, start } = await openState(root, args.includes('--fresh'));
+configure({ backend: disk });
 
-const searchTickets = AgentCache({ resource: 'tickets', ttl: '1m' })(async function searchTickets(query: {
-  status: Ticket['status'];
-  tag?: string;
-}) {
-  return helpdesk(() =>
-    [...tickets.values()].filter(
-      (t) => t.status === query.status && (!query.tag || t.tags.includes(query.tag)),
-    ),
-  );
+const scripted = new ScriptedModel();
+const model = wrapLanguageModel({
+  model: scripted.model,
+  middleware: agentCacheMiddleware({
+    cache: new BackendResponseCache<RecordedResponse>(disk, { ttl: '1d' }),
+    guard: new PromptCacheGuard(), // records prefix breaks (a 'prefix-break' event) without failing the call
+  }),
 });
+const tools = watchTools(supportTools(helpdesk));
 
-// Customer notes are private to one agent run: session scope.
-const getCustomerNotes = AgentCache({ resource: (id) => `customer:${id as string}`, scope: 'session' })(
-  async function getCustomerNotes(customerId: string) {
-    return helpdesk(() => `notes for ${customerId}: prefers email`);
-  },
+print(
+  paint('bold', 'agent-cache demo: a support agent on the Vercel AI SDK') +
+    ` (scripted model: ${MODEL_LATENCY_MS} ms a call; simulated helpdesk API: ${LATENCY_MS} ms a call)`,
+);
+for (const line of startLine(start)) print(line);
+print(
+  paint(
+    'dim',
+    `  ${'agent'.padEnd(8)} ${'call'.padEnd(18)} ${'arguments'.padEnd(44)} ${'outcome'.padEnd(12)}  time`,
+  ),
 );
 
-// A write: invalidates the ticket and every search before it runs and again when it settles.
-const updateTicket = AgentCacheInvalidator({ resource: (id) => [`ticket:${id as string}`, 'tickets'] })(
-  async function updateTicket(id: string, patch: Partial<Ticket>) {
-    return helpdesk(() => {
-      const ticket = { ...tickets.get(id)!, ...patch };
-      tickets.set(id, ticket);
-      return ticket;
-    });
-  },
-);
-
-type Step = [string, () => Promise<unknown>];
-
-async function runPlan(title: string, session: AgentCacheSession, plan: Step[]): Promise<void> {
-  console.log(`\n${title} (session ${session.sessionId})`);
-  await session.run(async () => {
-    for (const [label, call] of plan) {
-      const before = api.calls;
-      const started = performance.now();
-      let outcome: string;
-      try {
-        await call();
-        outcome = api.calls > before ? 'ran the tool' : 'served from cache';
-      } catch (error) {
-        outcome =
-          error instanceof AgentLoopDetectedError ? `stopped: ${error.kind}` : `failed: ${String(error)}`;
-      }
-      const ms = (performance.now() - started).toFixed(1).padStart(5);
-      console.log(`  ${label.padEnd(46)} ${ms} ms  ${outcome}`);
-    }
-  });
-  const m = session.getMetrics();
-  console.log(
-    `  → hits ${m.hits}, misses ${m.misses}, coalesced ${m.coalesced}, invalidations ${m.invalidations}, ` +
-      `loops ${m.loopDetections}, hit rate ${(m.hitRate * 100).toFixed(0)}%`,
-  );
-  await session.end();
+const { counts, stop } = watchCache(print);
+for (const [i, step] of STEPS.entries()) {
+  print(`\n${paint('bold', `${i + 1}. ${step.title}`)}`);
+  const before = snapshot(counts);
+  await step.run({ model, tools, print });
+  print(stepLine(before, snapshot(counts)));
 }
+stop();
 
-const billingOpen = { status: 'open', tag: 'billing' } as const;
-
-// Turn 1: triage. The model re-reads what it already saw (it does that a lot), and fans out in parallel.
-await runPlan('Agent run 1: triage billing tickets', new AgentCacheSession({ sessionId: 'triage-1' }), [
-  ['searchTickets({ status: open, tag: billing })', () => searchTickets(billingOpen)],
-  ['getTicket(T-100)', () => getTicket('T-100')],
-  ['getCustomerNotes(C-1)', () => getCustomerNotes('C-1')],
-  ['getTicket(T-100)  (re-read)', () => getTicket('T-100')],
-  ['searchTickets({ tag: billing, status: open })', () => searchTickets({ tag: 'billing', status: 'open' })],
-  [
-    '3 × getTicket(T-101) in parallel',
-    () => Promise.all([getTicket('T-101'), getTicket('T-101'), getTicket('T-101')]),
-  ],
-  ['updateTicket(T-100, { status: pending })', () => updateTicket('T-100', { status: 'pending' })],
-  ['getTicket(T-100)  (after the write: fresh)', () => getTicket('T-100')],
-  ['searchTickets({ status: open, tag: billing })', () => searchTickets(billingOpen)],
-  ['getCustomerNotes(C-1)', () => getCustomerNotes('C-1')],
-]);
-
-// Turn 2: a stuck agent that keeps polling the same ticket. Loop detection stops it.
-const detections: LoopDetection[] = [];
-const stuck = new AgentCacheSession({
-  sessionId: 'stuck-2',
-  loopDetection: true,
-  maxToolRepeats: 3,
-  onLoop: (d) => {
-    detections.push(d);
-    return 'raise';
-  },
-});
-await runPlan(
-  'Agent run 2: a stuck agent (loop detection on, maxToolRepeats 3)',
-  stuck,
-  Array.from({ length: 5 }, (_, i): Step => [`getTicket(T-102)  #${i + 1}`, () => getTicket('T-102')]),
-);
-for (const d of detections)
-  console.log(`  detected: ${d.kind} of ${d.toolName}(${d.args.join(', ')}) × ${d.count}`);
-
-// Turn 3: knowledge-base answers persist in a SQLite file (DiskBackend) and survive a restart of the agent.
-const dir = mkdtempSync(join(tmpdir(), 'agent-cache-demo-'));
-const cacheFile = join(dir, 'cache.db');
-const searchDocsOn = (backend: Backend) =>
-  AgentCache({ resource: 'docs', ttl: '1h', backend })(async function searchDocs(query: string) {
-    return helpdesk(() => [`How refunds work (matched "${query}")`]);
-  });
-console.log(`\nAgent run 3: knowledge-base search cached on disk (${cacheFile})`);
-for (const phase of ['first process', 'after a restart']) {
-  const disk = new DiskBackend(cacheFile);
-  const searchDocs = searchDocsOn(disk); // a restarted agent wraps its tools again
-  const before = api.calls;
-  const started = performance.now();
-  await searchDocs('refund policy');
-  const ms = (performance.now() - started).toFixed(1).padStart(5);
-  console.log(
-    `  ${`searchDocs(refund policy), ${phase}`.padEnd(46)} ${ms} ms  ${api.calls > before ? 'ran the tool' : 'served from the SQLite file'}`,
-  );
-  await disk.close();
+const counters = { api: helpdesk.calls, model: scripted.calls };
+print(`\n${paint('bold', 'Per tool')}`);
+for (const line of toolTable(counts)) print(line);
+print(`\n${paint('bold', 'Summary')}`);
+for (const line of summary(counts, counters)) print(line);
+const wrong = disagreements(counts, getMetrics(), counters);
+if (wrong.length === 0) {
+  print(paint('green', '  ✓ every figure agrees with getMetrics() and with the API and model call counters'));
+} else {
+  for (const w of wrong) print(paint('red', `  ✗ ${w}`));
+  process.exitCode = 1;
 }
-rmSync(dir, { recursive: true, force: true });
-
-const total = getMetrics();
-const toolCalls = total.hits + total.misses + total.bypassed;
-console.log(
-  `\nWhole process: ${toolCalls} tool calls answered, ${api.calls} reached the helpdesk API ` +
-    `(${toolCalls - api.calls} saved, ~${(toolCalls - api.calls) * api.latencyMs} ms of API latency), ` +
-    `${total.loopDetections} loop(s) stopped.`,
-);
+print(`\n${endLine(start, counts)}`);
+await disk.close();
+// performance.now() counts from the start of this process (imports included).
+print(paint('dim', `(${(performance.now() / 1000).toFixed(1)} s)`));
