@@ -100,7 +100,7 @@ export function startLine(start: Start): string[] {
 export function endLine(start: Start, counts: Counts): string {
   const t = toolTotals(counts);
   if (start.kind === 'warm') {
-    return `${paint('bold', 'Served from the file')}: ${t.fromFile} tool calls and ${counts.model.fromFile} model calls were answered by entries an earlier run stored in ${start.cacheFile}.`;
+    return `${paint('bold', 'Served from the file')}: ${t.fromFile} tool calls and ${counts.model.fromFile} model calls were answered by entries that earlier runs stored in ${start.cacheFile}.`;
   }
   return `Run npm run demo again: it starts warm from ${start.cacheFile}.`;
 }
