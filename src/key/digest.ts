@@ -289,21 +289,24 @@ class DigestWalk implements Cuts {
     walk.deepest = depth;
     const keys = Object.keys(o);
     const n = keys.length;
+    // The children are walked in sorted key order, building the body as they go; the snapshot keeps them in
+    // enumeration order (what a re-check's for…in meets).
+    const order = inOrder(keys) ? undefined : sortedOrder(keys);
     const vals: unknown[] = new Array(n);
-    const encoded: (string | undefined)[] = new Array(n);
     // Made on the first object child: a leaf (a chat message with text content) shares the empty lists.
     let reps = NO_REPS;
     let subs = NO_SUBS;
-    let sorted = true;
     // Whether re-encoding would hash a long string again: then the object is worth remembering, however small.
     let heavy = false;
-    for (let i = 0; i < n; i++) {
+    let body = '{';
+    for (let x = 0; x < n; x++) {
+      const i = order === undefined ? x : order[x]!;
       const k = keys[i]!;
       const v = o[k];
-      if (typeof v === 'string' && v.length > LONG_STRING) heavy = true;
       vals[i] = v;
-      const r = v === undefined ? undefined : walk.value(v, depth);
-      encoded[i] = r;
+      if (v === undefined) continue;
+      if (typeof v === 'string' && v.length > LONG_STRING) heavy = true;
+      const r = walk.value(v, depth);
       // Primitives are re-checked by ===; only object children need their rep kept (no copy of long strings).
       if (typeof v === 'object' && v !== null) {
         if (reps === NO_REPS) {
@@ -313,21 +316,12 @@ class DigestWalk implements Cuts {
         reps[i] = r;
         subs[i] = this.#take(v);
       }
-      if (i > 0 && keys[i - 1]! > k) sorted = false;
+      body += `${body.length === 1 ? '' : ','}${quote(k)}:${r}`;
     }
+    body += '}';
     const height = walk.deepest - depth + 1;
     if (outer > walk.deepest) walk.deepest = outer;
     const leaf = reps === NO_REPS;
-    const order = sorted ? undefined : sortedOrder(keys);
-    let body = '{';
-    for (let x = 0; x < n; x++) {
-      const i = order === undefined ? x : order[x]!;
-      const r = encoded[i];
-      if (r === undefined) continue;
-      if (body.length > 1) body += ',';
-      body += `${quote(keys[i]!)}:${r}`;
-    }
-    body += '}';
     const result = body.length > DIGEST_INLINE_LIMIT ? `H${sha256(body, 'base64url')}` : body;
     // Not memoized: the root of a request (nearly always a new object), and small objects met for the first time
     // (every WeakMap entry is work for the garbage collector). A small object met `again` — while re-checking a
@@ -684,6 +678,7 @@ class DigestWalk implements Cuts {
 
   /** A child too small to be memoized (see MEMO_MIN): checked directly, once, when its parent is memoized. */
   #smallDeepFrozen(v: object): boolean {
+    if (!Object.isFrozen(v)) return false;
     if (!Array.isArray(v)) {
       const proto = Object.getPrototypeOf(v);
       if (proto !== objectProto && proto !== null) return false;
@@ -769,9 +764,18 @@ function leafStillMatches(o: Record<string, unknown>, memo: ObjectMemo): boolean
   return n === count;
 }
 
+function inOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
+}
+
+/** The positions of two keys out of order (the common case of a chat message: `role`, `content`). */
+const SWAPPED: readonly number[] = [1, 0];
+
 /** Positions of `keys` in sorted order: an insertion sort (objects have few keys; no comparator closure). */
-function sortedOrder(keys: readonly string[]): number[] {
+function sortedOrder(keys: readonly string[]): readonly number[] {
   const n = keys.length;
+  if (n === 2) return SWAPPED;
   if (n > 16) return keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
   const order: number[] = new Array(n);
   for (let i = 0; i < n; i++) {
