@@ -271,13 +271,18 @@ class DigestWalk implements Cuts {
       this.#gave(o, memo);
       return memo.rep;
     }
-    if (memo === undefined && !again) {
-      // A small object met for the first time (a tool's schema, a short message) will not be memoized anyway:
-      // the flat encoder's tight loop gives its rep (the canonical encoding: nothing in it is cut) faster.
-      const height = this.#smallHeight(o, MEMO_MIN);
-      if (height > 0 && depth + height - 1 <= MAX_DEPTH) {
+    if (memo === undefined && !again && !(this.#memoRoot && depth === 1)) {
+      // An object met for the first time whose encoding is short and cuts nothing (a tool definition, its schema)
+      // is not memoized anyway (see below): the flat encoder's tight loop gives its rep (the canonical encoding)
+      // faster. Not for an array's leaf element of some size, which the array keeps a snapshot of (see #element).
+      const height = this.#smallHeight(o, DIGEST_INLINE_LIMIT);
+      if (
+        height > 0 &&
+        depth + height - 1 <= MAX_DEPTH &&
+        !(asSlot && height === 1 && this.#chars < DIGEST_INLINE_LIMIT - MEMO_MIN)
+      ) {
         const encoded = canonicalEncode(o);
-        if (encoded.length < MEMO_MIN) {
+        if (encoded.length <= DIGEST_INLINE_LIMIT) {
           this.#reach(depth + height - 1);
           this.#gave(o, undefined);
           return encoded;
