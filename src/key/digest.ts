@@ -19,7 +19,6 @@ import {
   DIGEST_INLINE_LIMIT,
   LONG_STRING,
   MAX_DEPTH,
-  quote,
   rejection,
 } from './walk.js';
 
@@ -321,7 +320,7 @@ class DigestWalk implements Cuts {
         reps[i] = r;
         subs[i] = this.#take(v);
       }
-      body += `${body.length === 1 ? '' : ','}${quote(k)}:${r}`;
+      body += body.length === 1 ? `${walk.member(k)}${r}` : `,${walk.member(k)}${r}`;
     }
     body += '}';
     const height = walk.deepest - depth + 1;

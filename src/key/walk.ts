@@ -49,6 +49,8 @@ export interface Cuts {
 const objectProto = Object.prototype;
 const functionToString = Function.prototype.toString;
 
+const MAX_MEMBERS = 1024;
+
 export class CanonicalWalk {
   readonly #cuts: Cuts | undefined;
   /** Infinity for the flat form: nothing is cut. */
@@ -59,6 +61,7 @@ export class CanonicalWalk {
    * memoizes (a memoized subtree must still fit MAX_DEPTH where it is met next, or the two forms would disagree).
    */
   deepest = 0;
+  readonly #members = new Map<string, string>();
   /** Per prototype of class instances: how they are encoded (see #classOf). */
   readonly #classes = new WeakMap<object, ClassVerdict>();
 
@@ -142,12 +145,24 @@ export class CanonicalWalk {
         const k = keys[i]!;
         const v = o[k];
         if (v === undefined) continue;
-        out += `${out.length === 1 ? '' : ','}${quote(k)}:${this.value(v, depth)}`;
+        const rep = this.value(v, depth);
+        out += out.length === 1 ? `${this.member(k)}${rep}` : `,${this.member(k)}${rep}`;
       }
     } catch (error) {
       throw along(error, keyStep(keys[i]!), o);
     }
     return `${out}}`;
+  }
+
+  /** `"k":`, remembered for the names met most (objects of a few shapes repeat them), bounded. */
+  member(k: string): string {
+    let member = this.#members.get(k);
+    if (member === undefined) {
+      member = `${quote(k)}:`;
+      if (this.#members.size >= MAX_MEMBERS) this.#members.clear();
+      this.#members.set(k, member);
+    }
+    return member;
   }
 
   /** A value cut out of its parent in the Merkle form when long; the flat form keeps everything inline. */
