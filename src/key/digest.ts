@@ -13,14 +13,7 @@ import {
   pushSlot,
   setSlot,
 } from './leaf-slots.js';
-import {
-  CanonicalWalk,
-  type Cuts,
-  DIGEST_INLINE_LIMIT,
-  LONG_STRING,
-  MAX_DEPTH,
-  rejection,
-} from './walk.js';
+import { CanonicalWalk, type Cuts, DIGEST_INLINE_LIMIT, LONG_STRING, MAX_DEPTH, rejection } from './walk.js';
 
 export { DIGEST_INLINE_LIMIT };
 
