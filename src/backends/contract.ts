@@ -61,6 +61,15 @@ export interface Backend {
   /** Drops everything this backend holds for this cache (entries and generations). */
   clear(): MaybePromise<void>;
   close(): Promise<void>;
+  /**
+   * Optional, for backends that hold their entries in this process: whether `entry`, returned by an earlier
+   * synchronous get() of this backend (and carrying its `key`), is still what get(key) would return now; when it
+   * is, that counts as a use of the entry, as a get would. The read path keeps the entry it last found for each
+   * argument set and asks this instead of looking the key up again.
+   */
+  current?(entry: BackendEntry & { readonly key: string }): boolean;
+  /** The most entries the backend holds, when it bounds them itself (the read path sizes its key memo by it). */
+  readonly maxEntries?: number;
 }
 
 /** `x` is a promise-like (the cheap test used on the hot path). */

@@ -1,6 +1,9 @@
 import { serialize } from 'node:v8';
 import { AgentCacheTypeError, BackendClosedError } from '../errors.js';
 import type { Backend, BackendEntry, BackendGetOptions } from './contract.js';
+import { ClockRing } from './memory/clock-ring.js';
+import { Stamps } from './memory/stamps.js';
+import { SizedStored, Stored } from './memory/stored.js';
 import { unregisterBackend } from './registry.js';
 
 export interface MemoryBackendOptions {
@@ -12,34 +15,29 @@ export interface MemoryBackendOptions {
   readonly maxGenerations?: number;
 }
 
-interface Stored extends BackendEntry {
-  readonly bytes: number;
-  /** Value of the backend's use counter when the entry was last moved to the recent end. */
-  touched: number;
-  /** The generation clock when the tags were last found current: unchanged clock, nothing to re-check. */
-  checkedAt: number;
-}
-
 /**
- * The default backend: an LRU map in this process. Values are kept by reference (no copy on a hit), so treat
- * cached results as immutable.
+ * The default backend: entries in this process, bounded by `maxEntries` (and `maxBytes`), the least recently used
+ * evicted first. Values are kept by reference (no copy on a hit), so treat cached results as immutable.
  *
- * Generations come from one monotonic counter. The generation table is bounded: when a tag is forgotten, the
- * `floor` rises to its generation and every tag not in the table reads as `floor`, so an entry recorded against a
- * forgotten tag can only turn stale (a spurious miss), never fresh again.
+ * Recency is kept CLOCK-style (see memory/clock-ring.ts): a hit sets a flag in the entry it already holds, and
+ * eviction sweeps the ring of entries for one not used since the hand last passed. A hit costs one map lookup, or
+ * none when the read path holds the entry from an earlier call (`current`), and eviction is O(1) amortized at any
+ * bound.
+ *
+ * Freshness: see memory/stamps.ts. An entry is checked against the generations of its tags once per change of
+ * any generation, and entries stored with the same tags and generations share that check, so invalidating one
+ * resource does not slow the hits of others and invalidation itself touches no entry.
  */
 export class MemoryBackend implements Backend {
   readonly maxEntries: number;
   readonly maxBytes: number | undefined;
   readonly maxGenerations: number;
-  #entries = new Map<string, Stored>();
+  readonly #index = new Map<string, Stored>();
+  readonly #ring: ClockRing;
+  readonly #stamps: Stamps;
   #bytes = 0;
-  #gens = new Map<string, number>();
-  #clock = 0;
-  #ticks = 0;
-  #floor = 0;
+  /** Keys of each session's entries, dropped when the session ends. */
   #sessionKeys = new Map<string, Set<string>>();
-  #sessionTags = new Map<string, Set<string>>();
   #closed = false;
 
   constructor(options: MemoryBackendOptions = {}) {
@@ -47,11 +45,13 @@ export class MemoryBackend implements Backend {
     this.maxBytes =
       options.maxBytes === undefined ? undefined : positiveInteger(options.maxBytes, 'maxBytes');
     this.maxGenerations = positiveInteger(options.maxGenerations ?? 100_000, 'maxGenerations');
+    this.#ring = new ClockRing(this.maxEntries);
+    this.#stamps = new Stamps(this, this.maxGenerations);
   }
 
   /** Number of entries held. */
   get size(): number {
-    return this.#entries.size;
+    return this.#index.size;
   }
 
   /** Estimated bytes held (only tracked when `maxBytes` is set). */
@@ -61,49 +61,37 @@ export class MemoryBackend implements Backend {
 
   /** Number of sessions with entries or tag generations held. */
   get sessionCount(): number {
-    const ids = new Set([...this.#sessionKeys.keys(), ...this.#sessionTags.keys()]);
+    const ids = new Set([...this.#sessionKeys.keys(), ...this.#stamps.sessions()]);
     return ids.size;
   }
 
   get(key: string, options?: BackendGetOptions): BackendEntry | undefined {
     if (this.#closed) throw closedError();
-    const entry = this.#entries.get(key);
+    const entry = this.#index.get(key);
     if (entry === undefined) return undefined;
     if (options?.stale) return entry;
-    if (entry.expiresAt !== 0 && entry.expiresAt <= Date.now()) {
-      this.#remove(key, entry);
-      return undefined;
-    }
-    // Every change of a generation (bump, forgetting, clear, clearSession) advances the clock, so an entry checked
-    // since the last change is still current: a hit in a quiet period costs no generation lookup.
-    if (entry.checkedAt !== this.#clock) {
-      if (!this.#current(entry)) {
-        this.#remove(key, entry);
-        return undefined;
-      }
-      entry.checkedAt = this.#clock;
-    }
-    // Move to the most-recently-used end, unless it is already among the most recent half: an approximate LRU
-    // that spares hot entries two map operations per hit.
-    const tick = ++this.#ticks;
-    if (tick - entry.touched > this.maxEntries >> 1) {
-      entry.touched = tick;
-      this.#entries.delete(key);
-      this.#entries.set(key, entry);
-    }
-    return entry;
+    return this.#fresh(entry) ? entry : undefined;
+  }
+
+  current(entry: BackendEntry & { readonly key: string }): boolean {
+    return (
+      entry instanceof Stored &&
+      entry.stamp.owner === this &&
+      entry.used !== Stored.GONE &&
+      !this.#closed &&
+      this.#fresh(entry)
+    );
   }
 
   generations(tags: readonly string[]): readonly number[] {
     if (this.#closed) throw closedError();
-    const out = new Array<number>(tags.length);
-    for (let i = 0; i < tags.length; i++) out[i] = this.#gens.get(tags[i]!) ?? this.#floor;
-    return out;
+    return this.#stamps.generations(tags);
   }
 
   set(key: string, entry: BackendEntry): boolean {
     if (this.#closed) throw closedError();
-    if (!this.#current(entry)) return false;
+    const stamp = this.#stamps.stampOf(entry.tags, entry.gens, entry.sessionId);
+    if (stamp === undefined) return false;
     let bytes = 0;
     if (this.maxBytes !== undefined) {
       try {
@@ -113,65 +101,56 @@ export class MemoryBackend implements Backend {
       }
       if (bytes > this.maxBytes) return false;
     }
-    const previous = this.#entries.get(key);
-    if (previous) this.#remove(key, previous);
-    const stored: Stored = { ...entry, bytes, touched: ++this.#ticks, checkedAt: this.#clock };
-    this.#entries.set(key, stored);
+    const previous = this.#index.get(key);
+    if (previous !== undefined) this.#remove(previous);
+    const createdAt = entry.createdAt ?? 0;
+    const durationMs = entry.durationMs ?? 0;
+    const stored =
+      this.maxBytes === undefined
+        ? new Stored(key, entry.value, stamp, entry.expiresAt, createdAt, durationMs)
+        : new SizedStored(key, entry.value, stamp, entry.expiresAt, createdAt, durationMs, bytes);
+    if (this.maxBytes !== undefined) {
+      while (this.#bytes + bytes > this.maxBytes && this.#index.size > 0) this.#remove(this.#ring.victim());
+    }
+    const evicted = this.#ring.add(stored);
+    if (evicted !== undefined) this.#remove(evicted);
+    this.#index.set(key, stored);
     this.#bytes += bytes;
-    if (entry.sessionId !== undefined) addTo(this.#sessionKeys, entry.sessionId, key);
-    this.#evict();
+    if (stamp.sessionId !== undefined) addTo(this.#sessionKeys, stamp.sessionId, key);
     return true;
   }
 
   bump(tags: readonly string[], sessionId?: string): void {
     if (this.#closed) throw closedError();
-    for (const tag of tags) {
-      this.#gens.delete(tag);
-      this.#gens.set(tag, ++this.#clock);
-      if (sessionId !== undefined) addTo(this.#sessionTags, sessionId, tag);
-    }
-    while (this.#gens.size > this.maxGenerations) {
-      const [oldest, gen] = this.#gens.entries().next().value as [string, number];
-      this.#gens.delete(oldest);
-      if (gen > this.#floor) this.#floor = gen;
-    }
+    this.#stamps.bump(tags, sessionId);
   }
 
   delete(key: string): void {
     if (this.#closed) throw closedError();
-    const entry = this.#entries.get(key);
-    if (entry) this.#remove(key, entry);
+    const entry = this.#index.get(key);
+    if (entry !== undefined) this.#remove(entry);
   }
 
   clearSession(sessionId: string): void {
     if (this.#closed) throw closedError();
     const keys = this.#sessionKeys.get(sessionId);
     if (keys) {
-      for (const key of keys) {
-        const entry = this.#entries.get(key);
-        if (entry) {
-          this.#entries.delete(key);
-          this.#bytes -= entry.bytes;
-        }
-      }
       this.#sessionKeys.delete(sessionId);
+      for (const key of keys) {
+        const entry = this.#index.get(key);
+        if (entry !== undefined) this.#remove(entry);
+      }
     }
-    const tags = this.#sessionTags.get(sessionId);
-    if (tags) {
-      for (const tag of tags) this.#gens.delete(tag);
-      this.#clock++; // those tags now read as the floor: entries must be checked again
-      this.#sessionTags.delete(sessionId);
-    }
+    this.#stamps.clearSession(sessionId);
   }
 
   clear(): void {
-    this.#entries.clear();
+    for (const entry of this.#index.values()) entry.used = Stored.GONE;
+    this.#index.clear();
+    this.#ring.clear();
     this.#sessionKeys.clear();
-    this.#sessionTags.clear();
-    this.#gens.clear();
     this.#bytes = 0;
-    // Every generation recorded before the clear now differs from what tags read: nothing in flight can land.
-    this.#floor = ++this.#clock;
+    this.#stamps.clear();
   }
 
   /** Drops everything; later calls throw (a closed backend makes calls run uncached) and it stops receiving
@@ -183,32 +162,35 @@ export class MemoryBackend implements Backend {
     unregisterBackend(this);
   }
 
-  #current(entry: BackendEntry): boolean {
-    const { tags, gens } = entry;
-    for (let i = 0; i < tags.length; i++) {
-      if ((this.#gens.get(tags[i]!) ?? this.#floor) !== gens[i]) return false;
+  /** Not expired and current: then marked as used. An entry found stale or expired is dropped. */
+  #fresh(entry: Stored): boolean {
+    if (entry.expiresAt !== 0 && entry.expiresAt <= Date.now()) {
+      this.#remove(entry);
+      return false;
     }
+    if (!this.#stamps.current(entry.stamp)) {
+      this.#remove(entry);
+      return false;
+    }
+    if (entry.used === Stored.IDLE) entry.used = Stored.USED;
     return true;
   }
 
-  #remove(key: string, entry: Stored): void {
-    this.#entries.delete(key);
-    this.#bytes -= entry.bytes;
-    if (entry.sessionId !== undefined) {
-      const keys = this.#sessionKeys.get(entry.sessionId);
+  /** Takes an entry out of the index (its ring slot is reused by a later sweep). */
+  #remove(entry: Stored): void {
+    if (entry.used === Stored.GONE) return;
+    const key = entry.key;
+    if (this.#index.get(key) === entry) this.#index.delete(key);
+    this.#bytes -= entry.size();
+    const sessionId = entry.stamp.sessionId;
+    if (sessionId !== undefined) {
+      const keys = this.#sessionKeys.get(sessionId);
       if (keys) {
         keys.delete(key);
-        if (keys.size === 0) this.#sessionKeys.delete(entry.sessionId);
+        if (keys.size === 0) this.#sessionKeys.delete(sessionId);
       }
     }
-  }
-
-  #evict(): void {
-    const maxBytes = this.maxBytes ?? Number.POSITIVE_INFINITY;
-    while (this.#entries.size > this.maxEntries || this.#bytes > maxBytes) {
-      const [key, entry] = this.#entries.entries().next().value as [string, Stored];
-      this.#remove(key, entry);
-    }
+    entry.used = Stored.GONE;
   }
 }
 
