@@ -22,7 +22,7 @@ export class UncachedTool {
   readonly #fn: AnyFunction;
   readonly #key: ((...args: unknown[]) => unknown) | undefined;
   readonly #counters: Counters;
-  readonly #keys = new KeyMemo(64);
+  readonly #keys = new KeyMemo({ slots: 64, maxSlots: 64 });
 
   constructor(name: string, fn: AnyFunction, key?: (...args: unknown[]) => unknown) {
     this.name = name;

@@ -28,7 +28,7 @@ export class WriteTool {
   readonly #fn: AnyFunction;
   readonly #counters: Counters;
   /** Keys of calls, for loop detection's notion of "identical call". */
-  readonly #keys = new KeyMemo(64);
+  readonly #keys = new KeyMemo({ slots: 64, maxSlots: 64 });
   #warned = false;
   #warnedNoSession = false;
 

@@ -186,7 +186,8 @@ describe('canonical keys (§6)', () => {
     });
 
     it('the hot-path memo returns exactly the key canonicalEncode gives, and notices mutation', () => {
-      const memo = new KeyMemo(8); // tiny, to exercise collisions and eviction
+      // Tiny tables, to exercise collisions and eviction in both (the recent keys and the large table).
+      const memo = new KeyMemo({ slots: 8, maxSlots: 8, recent: 2 });
       fc.assert(
         fc.property(fc.array(json, { minLength: 1, maxLength: 20 }), (values) => {
           for (const v of [...values, ...values]) {
