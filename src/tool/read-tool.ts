@@ -1,4 +1,4 @@
-import { type Backend, type BackendEntry, isPromiseLike } from '../backends/contract.js';
+import { type Backend, type BackendEntry, isPromiseLike, type MaybePromise } from '../backends/contract.js';
 import { registerBackend } from '../backends/registry.js';
 import { type Defaults, getDefaults } from '../config.js';
 import { KeyMemo } from '../key/memo.js';
@@ -48,7 +48,8 @@ export class ReadTool {
   readonly #fn: AnyFunction;
   readonly #counters: Counters;
   readonly #inflight = new Map<string, InFlight>();
-  readonly #keys = new KeyMemo();
+  /** Argument keys, each with the backend entry last found under it when its backend can recheck one. */
+  readonly #keys = new KeyMemo<KeyedEntry>();
   /** Backends this tool stored into, so clear() reaches them. */
   readonly #backends = new Set<Backend>();
   #version = -1;
@@ -56,6 +57,10 @@ export class ReadTool {
   #keyPrefix = '';
   #toolTag = '';
   #warnedBypass = false;
+  /** The tags of the last miss, and what they were made from. */
+  #lastTags:
+    | { names: readonly string[]; namespace: string; keyPart: string; tags: readonly string[] }
+    | undefined;
   #warnedNoSession = false;
   /** Set by a synchronous hit in #lookup, read (and reset) by #gated right after: loop detection skips waiting. */
   #syncHit = false;
@@ -196,7 +201,11 @@ export class ReadTool {
     let tags: readonly string[] | undefined;
     let found: BackendEntry | undefined | Promise<BackendEntry | undefined>;
     try {
-      if (backend.tagsOnGet === true) {
+      // The entry found last time for these arguments, if the backend says it is still the one get() would return:
+      // no lookup by key (at a million keys, each one is a few cache misses).
+      const known = this.#keys.attached();
+      if (known !== undefined && known.key === key && backend.current?.(known) === true) found = known;
+      else if (backend.tagsOnGet === true) {
         const ask = this.#tagsAsk;
         ask.thisArg = thisArg;
         ask.args = args;
@@ -210,6 +219,7 @@ export class ReadTool {
         }
       } else {
         found = backend.get(key);
+        if (backend.current !== undefined && !isPromiseLike(found)) this.#keys.attach(keyed(found), key);
       }
     } catch (error) {
       this.#backendFailed(error, session, key, 'get');
@@ -279,6 +289,8 @@ export class ReadTool {
       return this.#heldBack(thisArg, args, key, session, depth);
     // Registered before generations are read, so a write that starts now already reaches this backend.
     registerBackend(backend);
+    // The memo grows with the distinct arguments seen, up to what the backend can hold.
+    if (backend.maxEntries !== undefined) this.#keys.allow(backend.maxEntries);
     let gens: readonly number[];
     try {
       const pending = backend.generations(tags);
@@ -324,7 +336,10 @@ export class ReadTool {
     const durationMs = performance.now() - started;
     record.durationMs = durationMs;
     if (observed(missChannel)) publishMiss(this.name, key, session, durationMs, false);
-    if (!record.cancelled) await this.#store(key, value, tags, gens, backend, session, durationMs);
+    if (!record.cancelled) {
+      const storing = this.#store(key, value, tags, gens, backend, session, durationMs);
+      if (storing !== undefined) await storing;
+    }
     return value;
   }
 
@@ -362,7 +377,8 @@ export class ReadTool {
     return value;
   }
 
-  async #store(
+  /** Stores the result; a promise only when the backend answers asynchronously (the memory backend does not). */
+  #store(
     key: string,
     value: unknown,
     tags: readonly string[],
@@ -370,23 +386,23 @@ export class ReadTool {
     backend: Backend,
     session: AgentCacheSession | undefined,
     durationMs: number,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const spec = this.#spec;
     const scoped = spec.scope === 'session';
-    if (scoped && session!.ended) return;
+    if (scoped && session!.ended) return undefined;
     if (spec.shouldCache !== undefined) {
       try {
-        if (!spec.shouldCache(value)) return;
+        if (!spec.shouldCache(value)) return undefined;
       } catch (error) {
         (session?.logger ?? getDefaults().logger).warn(
           `agent-cache: shouldCache of ${this.name} threw`,
           error,
         );
-        return;
+        return undefined;
       }
     }
     // An invalidation of it could not be recorded yet: storing would bring back what it made stale.
-    if (pendingState.active !== 0 && blocks(backend, key, tags)) return;
+    if (pendingState.active !== 0 && blocks(backend, key, tags)) return undefined;
     this.#backends.add(backend);
     if (scoped) session!.track(backend);
     const now = Date.now();
@@ -399,9 +415,25 @@ export class ReadTool {
       createdAt: now,
       durationMs,
     };
+    let stored: MaybePromise<boolean>;
     try {
-      const stored = backend.set(key, entry);
-      if (isPromiseLike(stored)) await stored;
+      stored = backend.set(key, entry);
+    } catch (error) {
+      this.#backendFailed(error, session, key, 'set');
+      return undefined;
+    }
+    return isPromiseLike(stored) ? this.#stored(stored, key, backend, session, scoped) : undefined;
+  }
+
+  async #stored(
+    stored: Promise<boolean>,
+    key: string,
+    backend: Backend,
+    session: AgentCacheSession | undefined,
+    scoped: boolean,
+  ): Promise<void> {
+    try {
+      await stored;
       // The session ended while we were writing: do not leave its entry behind.
       if (scoped && session!.ended) await backend.delete(key);
     } catch (error) {
@@ -529,7 +561,7 @@ export class ReadTool {
     thisArg: unknown,
     args: unknown[],
     session: AgentCacheSession | undefined,
-  ): string[] | undefined {
+  ): readonly string[] | undefined {
     try {
       return this.#tagsFor(thisArg, args, session);
     } catch {
@@ -537,13 +569,19 @@ export class ReadTool {
     }
   }
 
-  #tagsFor(thisArg: unknown, args: unknown[], session: AgentCacheSession | undefined): string[] {
+  #tagsFor(thisArg: unknown, args: unknown[], session: AgentCacheSession | undefined): readonly string[] {
     const names = this.#spec.resources(thisArg, args);
     const ns = this.#namespace;
+    const keyPart = this.#spec.scope === 'session' ? session!.keyPart : '';
+    // Fixed resources give the same names every time: the same (frozen) tags, which backends may share.
+    const last = this.#lastTags;
+    if (last !== undefined && last.names === names && last.namespace === ns && last.keyPart === keyPart)
+      return last.tags;
     const tags = [this.#toolTag];
     for (const r of names) tags.push(resourceTag(ns, r));
-    if (this.#spec.scope === 'session')
-      for (const r of names) tags.push(sessionResourceTag(ns, session!.keyPart, r));
+    if (keyPart !== '') for (const r of names) tags.push(sessionResourceTag(ns, keyPart, r));
+    Object.freeze(tags);
+    this.#lastTags = { names, namespace: ns, keyPart, tags };
     return tags;
   }
 
@@ -623,6 +661,15 @@ const SYNC = Number.POSITIVE_INFINITY;
 
 /** How many misses of a tool are looked at for per-call objects: a framework passes one on every call. */
 const CONTEXT_CHECKS = 64;
+
+/** A backend entry that carries its key (what backends with `current` return), or undefined. */
+type KeyedEntry = BackendEntry & { readonly key: string };
+
+function keyed(entry: BackendEntry | undefined): KeyedEntry | undefined {
+  return typeof (entry as Partial<KeyedEntry> | undefined)?.key === 'string'
+    ? (entry as KeyedEntry)
+    : undefined;
+}
 
 function sameGenerations(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
