@@ -12,6 +12,11 @@ export interface Contender {
   /** Run before and after each of its rounds, untimed (e.g. subscribe a listener for this contender only). */
   readonly setup?: () => void;
   readonly teardown?: () => void;
+  /**
+   * The operation times itself: `op` resolves to the nanoseconds to count, so that what it does before or after
+   * the measured part (setting up the next step) stays out of the figure.
+   */
+  readonly timed?: boolean;
 }
 
 export interface CompareOptions {
@@ -52,6 +57,12 @@ export function percentile(values: readonly number[], p: number): number {
 
 async function runRound(c: Contender, ops: number): Promise<number> {
   c.setup?.();
+  if (c.timed) {
+    let total = 0;
+    for (let i = 0; i < ops; i++) total += (await c.op(i)) as number;
+    c.teardown?.();
+    return total / ops;
+  }
   const start = process.hrtime.bigint();
   for (let i = 0; i < ops; i++) {
     const r = c.op(i);
@@ -102,6 +113,25 @@ function printTable(
   for (const name of Object.keys(medians)) {
     console.log(`| ${name} | ${medians[name]!.toFixed(0)} | ${ratios[name]!.toFixed(2)} |`);
   }
+}
+
+/** `1000` → `1k`, `1000000` → `1M`: the column names of a table by size. */
+export function sizeLabel(n: number): string {
+  if (n >= 1e6 && n % 1e6 === 0) return `${n / 1e6}M`;
+  if (n >= 1e3 && n % 1e3 === 0) return `${n / 1e3}k`;
+  return String(n);
+}
+
+/** Prints a table of figures by size: a row per figure, a column per size (`100 | 10k | 100k | 1M`). */
+export function scaleTable(
+  title: string,
+  sizes: readonly number[],
+  rows: readonly (readonly [label: string, cells: readonly string[]])[],
+): void {
+  console.log(`\n## ${title}\n`);
+  console.log(`| figure | ${sizes.map(sizeLabel).join(' | ')} |`);
+  console.log(`| --- | ${sizes.map(() => '---:').join(' | ')} |`);
+  for (const [label, cells] of rows) console.log(`| ${label} | ${cells.join(' | ')} |`);
 }
 
 /**

@@ -1,132 +1,175 @@
 /**
- * The cost of an awaited cache hit (100 warm keys, object arguments), side by side in one process:
- * agent-cache, p-memoize + lru-cache (key by JSON.stringify), async-cache-dedupe and cache-manager `wrap`.
- * Target (issue 2): agent-cache / p-memoize+lru-cache <= 0.6.
+ * The awaited cache hit at the sizes users reach: 100, 10k, 100k and 1M warm keys, each call picking one of them at
+ * random, object arguments. agent-cache (canonical keys, generation checks and metrics included) against
+ * p-memoize + lru-cache keyed by JSON.stringify, side by side in one process, for a global tool and for a
+ * session-scoped tool inside a session, each with the same argument objects every time and with argument objects
+ * freshly parsed (JSON.parse) for every call. Target: agent-cache / p-memoize+lru-cache <= 0.5 at every size.
+ *
+ * `HIT_SIZES=100,10000 npm run bench -- hit` runs only those sizes.
  */
 import { createCache as createDedupeCache } from 'async-cache-dedupe';
 import { createCache as createCacheManager } from 'cache-manager';
 import { LRUCache } from 'lru-cache';
 import pMemoize from 'p-memoize';
-import { AgentCache, AgentCacheSession, subscribeAgentCache } from '../src/index.js';
-import { compare, target } from './harness.js';
+import { AgentCache, AgentCacheSession, MemoryBackend } from '../src/index.js';
+import { type Contender, compare, scaleTable, target } from './harness.js';
 
 interface Query {
   userId: string;
   page: number;
   filters: { status: string; tags: string[] };
 }
+type Tickets = { userId: string; count: number };
 
-const KEYS = 100;
-/** More and longer rounds than the default: a hit is sub-microsecond, and GC pauses land in whichever round. */
-const STEADY = { rounds: 31, ops: 40_000 } as const;
-const queries: Query[] = Array.from({ length: KEYS }, (_, i) => ({
+const SIZES = (process.env.HIT_SIZES ?? '100,10000,100000,1000000').split(',').map(Number);
+const LIMIT = 0.5;
+/** Operations per round: every one picks a random key (the same sequence for every contender). */
+const OPS = 20_000;
+const ROUNDS = 15;
+
+const query = (i: number): Query => ({
   userId: `user-${i}`,
   page: i % 7,
   filters: { status: i % 2 ? 'open' : 'closed', tags: ['billing', `t${i % 5}`] },
-}));
+});
 
-async function fetchTickets(q: Query): Promise<{ userId: string; count: number }> {
+async function fetchTickets(q: Query): Promise<Tickets> {
   return { userId: q.userId, count: q.page };
 }
 
-export async function main(): Promise<void> {
-  const agentCached = AgentCache({ resource: 'tickets' })(async function listTickets(q: Query) {
-    return fetchTickets(q);
-  });
-  const sessionCached = AgentCache({ resource: 'tickets', scope: 'session' })(
-    async function listSessionTickets(q: Query) {
-      return fetchTickets(q);
-    },
-  );
+/** A fixed pseudo-random sequence of `OPS` key indexes below `n`. */
+function randomOrder(n: number): Uint32Array {
+  const order = new Uint32Array(OPS);
+  let s = 0x2545f491;
+  for (let i = 0; i < OPS; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    order[i] = (s >>> 0) % n;
+  }
+  return order;
+}
+
+interface SizeResult {
+  readonly pmNs: number;
+  readonly agentNs: number;
+  readonly ratios: Record<string, number>;
+}
+
+async function atSize(keys: number): Promise<SizeResult> {
+  const queries = Array.from({ length: keys }, (_, i) => query(i));
+  const order = randomOrder(keys);
+  // Distinct objects for every operation of a round, made by JSON.parse: what an agent framework hands a tool.
+  const parsed = Array.from(order, (k) => JSON.parse(JSON.stringify(queries[k])) as Query);
+  const backend = new MemoryBackend({ maxEntries: keys });
+  const sessionBackend = new MemoryBackend({ maxEntries: keys });
+  const globalTool = AgentCache({ name: `listTickets_${keys}`, resource: 'tickets', backend })(fetchTickets);
+  const scoped = AgentCache({
+    name: `listSessionTickets_${keys}`,
+    resource: 'tickets',
+    scope: 'session',
+    backend: sessionBackend,
+  })(fetchTickets);
   const pMemoized = pMemoize(fetchTickets, {
-    cache: new LRUCache<string, { userId: string; count: number }>({ max: 10_000 }),
+    cache: new LRUCache<string, Tickets>({ max: keys }),
     cacheKey: (args) => JSON.stringify(args),
   });
-  const dedupe = createDedupeCache({
-    storage: { type: 'memory', options: { size: 10_000 } },
-    ttl: 3600,
-  }).define('fetchTickets', fetchTickets);
-  const manager = createCacheManager();
-  const managerWrap = (q: Query) => manager.wrap(JSON.stringify([q]), () => fetchTickets(q));
-
-  // Warm every key in every cache.
   for (const q of queries) {
-    await agentCached(q);
+    await globalTool(q);
     await pMemoized(q);
-    await dedupe.fetchTickets(q);
-    await managerWrap(q);
   }
-
-  const result = await compare(
-    'Awaited cache hit, 100 warm keys, object arguments',
+  const pm: Contender = { name: 'p-memoize + lru-cache', op: (i) => pMemoized(queries[order[i]!]!) };
+  const pmFresh: Contender = { name: 'p-memoize + lru-cache, parsed args', op: (i) => pMemoized(parsed[i]!) };
+  const label = keys.toLocaleString('en-US');
+  const extra: Contender[] = [];
+  if (keys <= 100) {
+    // Two more peers, for scale, where their warm-up is quick.
+    const dedupe = createDedupeCache({
+      storage: { type: 'memory', options: { size: keys } },
+      ttl: 3600,
+    }).define('fetchTickets', fetchTickets);
+    const manager = createCacheManager();
+    const managerWrap = (q: Query) => manager.wrap(JSON.stringify([q]), () => fetchTickets(q));
+    for (const q of queries) {
+      await dedupe.fetchTickets(q);
+      await managerWrap(q);
+    }
+    extra.push(
+      { name: 'async-cache-dedupe', op: (i) => dedupe.fetchTickets(queries[order[i]!]!) },
+      { name: 'cache-manager wrap', op: (i) => managerWrap(queries[order[i]!]!) },
+    );
+  }
+  const g = await compare(
+    `Awaited hit, global tool, ${label} warm keys, random access`,
     [
-      { name: 'p-memoize + lru-cache', op: (i) => pMemoized(queries[i % KEYS]!) },
-      { name: 'agent-cache', op: (i) => agentCached(queries[i % KEYS]!) },
-      { name: 'async-cache-dedupe', op: (i) => dedupe.fetchTickets(queries[i % KEYS]!) },
-      { name: 'cache-manager wrap', op: (i) => managerWrap(queries[i % KEYS]!) },
+      pm,
+      { name: 'agent-cache', op: (i) => globalTool(queries[order[i]!]!) },
+      pmFresh,
+      { name: 'agent-cache, parsed args', op: (i) => globalTool(parsed[i]!) },
+      ...extra,
     ],
-    STEADY,
+    { rounds: ROUNDS, ops: OPS },
   );
-  target('agent-cache / p-memoize+lru-cache', result.ratios['agent-cache']!, 0.6);
-
-  // Agents parse tool arguments from model output: equal values, new objects on every call. Nothing in
-  // agent-cache is keyed by object identity, so this must cost about the same.
-  const parsed = Array.from(
-    { length: 20_000 },
-    (_, i) => JSON.parse(JSON.stringify(queries[i % KEYS])) as Query,
-  );
-  const fresh = await compare(
-    'Awaited cache hit, arguments freshly parsed on every call (JSON.parse)',
-    [
-      { name: 'p-memoize + lru-cache', op: (i) => pMemoized(parsed[i % parsed.length]!) },
-      { name: 'agent-cache', op: (i) => agentCached(parsed[i % parsed.length]!) },
-    ],
-    STEADY,
-  );
-  target(
-    'agent-cache / p-memoize+lru-cache, fresh argument objects (informational)',
-    fresh.ratios['agent-cache']!,
-    0.6,
-  );
-
-  // Events: publishing must cost nothing measurable while no one listens (the first table's agent-cache row is that
-  // case); with a listener on the hit channel, each hit builds and publishes one message.
-  let heard = 0;
-  let stop: (() => void) | undefined;
-  const listened = await compare(
-    'Hit with a listener on agent-cache:hit (events), against no listener',
-    [
-      { name: 'agent-cache, no listener', op: (i) => agentCached(queries[i % KEYS]!) },
-      {
-        name: 'agent-cache, hit listener',
-        op: (i) => agentCached(queries[i % KEYS]!),
-        setup: () => {
-          stop = subscribeAgentCache('hit', () => {
-            heard++;
-          });
-        },
-        teardown: () => stop?.(),
-      },
-      { name: 'p-memoize + lru-cache', op: (i) => pMemoized(queries[i % KEYS]!) },
-    ],
-    STEADY,
-  );
-  if (heard === 0) throw new Error('the hit listener heard nothing');
-  target(
-    'agent-cache with a hit listener / without (informational)',
-    listened.ratios['agent-cache, hit listener']!,
-    1.3,
-  );
-
-  // The same hit inside a session (global-scope and session-scope tools), against the plain global hit.
-  const session = new AgentCacheSession({ sessionId: 'bench' });
-  await session.run(async () => {
-    for (const q of queries) await sessionCached(q);
-    await compare('Hit inside a session', [
-      { name: 'global tool, no session', op: (i) => agentCached(queries[i % KEYS]!) },
-      { name: 'global tool, in session', op: (i) => agentCached(queries[i % KEYS]!) },
-      { name: 'session-scoped tool', op: (i) => sessionCached(queries[i % KEYS]!) },
-    ]);
+  const session = new AgentCacheSession({ sessionId: `bench-${keys}` });
+  const s = await session.run(async () => {
+    for (const q of queries) await scoped(q);
+    return compare(
+      `Awaited hit inside a session, session-scoped tool, ${label} warm keys, random access`,
+      [
+        pm,
+        { name: 'agent-cache, session-scoped', op: (i) => scoped(queries[order[i]!]!) },
+        pmFresh,
+        { name: 'agent-cache, session-scoped, parsed args', op: (i) => scoped(parsed[i]!) },
+      ],
+      { rounds: ROUNDS, ops: OPS },
+    );
   });
+  const m = session.getMetrics();
+  if (m.misses !== keys || m.bypassed !== 0)
+    throw new Error(`unexpected session metrics: ${JSON.stringify(m)}`);
   await session.end();
+  await Promise.all([backend.close(), sessionBackend.close()]);
+  const ratio = (r: typeof g, a: string, b: string) => r.medians[a]! / r.medians[b]!;
+  return {
+    pmNs: g.medians['p-memoize + lru-cache']!,
+    agentNs: g.medians['agent-cache']!,
+    ratios: {
+      'global tool': ratio(g, 'agent-cache', 'p-memoize + lru-cache'),
+      'global tool, parsed args': ratio(g, 'agent-cache, parsed args', 'p-memoize + lru-cache, parsed args'),
+      'session-scoped tool': ratio(s, 'agent-cache, session-scoped', 'p-memoize + lru-cache'),
+      'session-scoped tool, parsed args': ratio(
+        s,
+        'agent-cache, session-scoped, parsed args',
+        'p-memoize + lru-cache, parsed args',
+      ),
+    },
+  };
+}
+
+export async function main(): Promise<void> {
+  const results = new Map<number, SizeResult>();
+  for (const keys of SIZES) results.set(keys, await atSize(keys));
+  const columns = [...results.keys()];
+  const rows: [string, (r: SizeResult) => string][] = [
+    ['p-memoize + lru-cache, ns per hit', (r) => r.pmNs.toFixed(0)],
+    ['agent-cache, ns per hit', (r) => r.agentNs.toFixed(0)],
+  ];
+  for (const name of Object.keys(results.get(columns[0]!)!.ratios)) {
+    rows.push([`agent-cache / p-memoize+lru-cache, ${name}`, (r) => r.ratios[name]!.toFixed(2)]);
+  }
+  scaleTable(
+    'Awaited hit by number of warm keys (random access): agent-cache / p-memoize + lru-cache',
+    columns,
+    rows.map(([label, cell]) => [label, columns.map((k) => cell(results.get(k)!))]),
+  );
+  for (const keys of columns) {
+    const r = results.get(keys)!;
+    for (const [name, value] of Object.entries(r.ratios)) {
+      target(
+        `hit, ${keys.toLocaleString('en-US')} keys, ${name}: agent-cache / p-memoize+lru-cache`,
+        value,
+        LIMIT,
+      );
+    }
+  }
 }
