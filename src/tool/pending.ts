@@ -37,6 +37,11 @@ const MAX_MARKS = 100_000;
 export const pendingState = { active: 0, epoch: 0 };
 
 const records = new Map<Backend, Unrecorded>();
+/**
+ * Advances on every failure, process-wide (so it never restarts with a new episode): a mark is removed only by a
+ * success of an operation issued when this was at or past the mark's value.
+ */
+let seq = 0;
 
 /** A lookup issued now: the token to pass to `answerBlocked()` with its answer (-1: nothing was pending). */
 export function lookupToken(): number {
@@ -70,26 +75,13 @@ export function recordBump(
   sessionId: string | undefined,
   onError: (error: unknown) => void,
 ): MaybePromise<boolean> {
-  const issued = records.get(backend)?.seq ?? -1;
-  const failed = (error: unknown) => {
-    onError(error);
-    if (!isClosed(error)) unrecorded(backend).addTags(tags, sessionId);
-    return false;
-  };
-  let done: MaybePromise<void>;
-  try {
-    done = backend.bump(tags, sessionId);
-  } catch (error) {
-    return failed(error);
-  }
-  if (!isPromiseLike(done)) {
-    if (issued !== -1) records.get(backend)?.recordedTags(tags, issued);
-    return true;
-  }
-  return bounded(done, ATTEMPT_TIMEOUT_MS).then(() => {
-    if (issued !== -1) records.get(backend)?.recordedTags(tags, issued);
-    return true;
-  }, failed);
+  return attempt(
+    backend,
+    () => backend.bump(tags, sessionId),
+    (record) => record.addTags(tags, sessionId),
+    (record, issued) => record.recordedTags(tags, issued),
+    onError,
+  );
 }
 
 /** Drops the entry `key` from `backend`, keeping the drop pending when that fails. */
@@ -98,26 +90,49 @@ export function recordDelete(
   key: string,
   onError: (error: unknown) => void,
 ): MaybePromise<boolean> {
-  const issued = records.get(backend)?.seq ?? -1;
+  return attempt(
+    backend,
+    () => backend.delete(key),
+    (record) => record.addKey(key),
+    (record, issued) => record.recordedKey(key, issued),
+    onError,
+  );
+}
+
+/**
+ * One invalidating operation. While the backend already has something pending (it is failing right now), the
+ * caller does not wait for it: the invalidation is marked pending at once, and this operation, issued after the
+ * mark, records it if it succeeds. Otherwise the caller waits for the answer (bounded), and a failure marks it.
+ */
+function attempt(
+  backend: Backend,
+  operation: () => MaybePromise<void>,
+  mark: (record: Unrecorded) => void,
+  recorded: (record: Unrecorded, issued: number) => void,
+  onError: (error: unknown) => void,
+): MaybePromise<boolean> {
+  const outage = records.get(backend);
+  if (outage !== undefined) mark(outage);
+  const issued = seq;
   const failed = (error: unknown) => {
     onError(error);
-    if (!isClosed(error)) unrecorded(backend).addKey(key);
+    if (!isClosed(error)) mark(unrecorded(backend));
     return false;
+  };
+  const succeeded = () => {
+    const record = records.get(backend);
+    if (record !== undefined) recorded(record, issued);
+    return true;
   };
   let done: MaybePromise<void>;
   try {
-    done = backend.delete(key);
+    done = operation();
   } catch (error) {
     return failed(error);
   }
-  if (!isPromiseLike(done)) {
-    if (issued !== -1) records.get(backend)?.recordedKey(key, issued);
-    return true;
-  }
-  return bounded(done, ATTEMPT_TIMEOUT_MS).then(() => {
-    if (issued !== -1) records.get(backend)?.recordedKey(key, issued);
-    return true;
-  }, failed);
+  if (!isPromiseLike(done)) return succeeded();
+  const answer = bounded(done, ATTEMPT_TIMEOUT_MS).then(succeeded, failed);
+  return outage === undefined ? answer : false;
 }
 
 /**
@@ -222,8 +237,6 @@ class Unrecorded {
   readonly backend: Backend;
   readonly since = Date.now();
   readonly waiters = new Set<() => void>();
-  /** Advances on every failure: a mark is removed only by a success issued at or after its seq. */
-  seq = 0;
   readonly #tags = new Map<string, TagMark>();
   readonly #keys = new Map<string, number>();
   /** Too many marks: everything of this backend is pending until a clear() issued at or after this seq succeeds. */
@@ -255,7 +268,7 @@ class Unrecorded {
   }
 
   addTags(tags: readonly string[], sessionId: string | undefined): void {
-    const seq = ++this.seq;
+    seq++;
     if (this.#overflowSeq !== -1) {
       this.#overflowSeq = seq;
       this.#overflowCount += tags.length;
@@ -271,7 +284,7 @@ class Unrecorded {
   }
 
   addKey(key: string): void {
-    const seq = ++this.seq;
+    seq++;
     if (this.#overflowSeq !== -1) {
       this.#overflowSeq = seq;
       this.#overflowCount++;
@@ -313,7 +326,7 @@ class Unrecorded {
 
   #checkOverflow(): void {
     if (this.#tags.size + this.#keys.size <= MAX_MARKS) return;
-    this.#overflowSeq = this.seq;
+    this.#overflowSeq = seq;
     this.#overflowCount = this.#tags.size + this.#keys.size;
     this.#tags.clear();
     this.#keys.clear();
@@ -356,7 +369,7 @@ class Unrecorded {
   async #attempt(): Promise<void> {
     this.#timer = undefined;
     this.#running = true;
-    const issued = this.seq;
+    const issued = seq;
     try {
       if (this.#overflowSeq !== -1) {
         await bounded(this.backend.clear(), ATTEMPT_TIMEOUT_MS);

@@ -277,6 +277,53 @@ describe('pending invalidations', () => {
     vi.useRealTimers();
   });
 
+  it('while a backend is failing, writes do not wait for it again: they are pending at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const backend = faulty();
+    const { db, write } = cart(backend);
+    backend.fail(['bump'], 'hang');
+    const first = write(2);
+    await vi.advanceTimersByTimeAsync(5_000); // the first invalidation waits for the bound, once
+    expect(await first).toBe(2);
+    let done = false;
+    const second = write(3).then(() => {
+      done = true;
+    });
+    await vi.advanceTimersByTimeAsync(0); // no time passes: neither of its invalidations waits
+    expect(done).toBe(true);
+    await second;
+    expect(db.version).toBe(3);
+    expect(pendingInvalidations().count).toBe(1);
+    backend.heal();
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(pendingInvalidations().count).toBe(0);
+    vi.useRealTimers();
+  });
+
+  it('a success issued before a failure never clears that failure, even across two outages', async () => {
+    const backend = faulty({ async: true });
+    const { read } = cart(backend);
+    await read();
+    backend.fail(['bump'], 'reject');
+    await invalidateResource('cart'); // first outage
+    // An invalidation issued during the outage, whose answer comes late (a slow success).
+    const late = deferred();
+    const bump = backend.bump.bind(backend);
+    backend.bump = (tags, sessionId) => late.promise.then(() => bump(tags, sessionId));
+    await invalidateResource('cart');
+    backend.bump = bump;
+    backend.heal();
+    // The retry records both; the outage ends while the slow one is still on its way.
+    expect(await flushInvalidations()).toBe(true);
+    backend.fail(['bump'], 'reject');
+    await invalidateResource('cart'); // a second outage, with a failure after the slow one was issued
+    late.resolve();
+    await flush();
+    expect(pendingInvalidations().count).toBe(1);
+    expect(await read()).toBe(1); // still held back: run uncached
+    expect(backend.log.filter((l) => l.startsWith('set'))).toHaveLength(1); // the first miss only
+  });
+
   it('a closed backend leaves nothing pending', async () => {
     const backend = faulty();
     const { write } = cart(backend);
