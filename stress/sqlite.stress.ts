@@ -21,7 +21,7 @@ const BLOCK_BOUND_MS = 100;
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-function markdown(size: ScenarioSize, crash: CrashFigures, lock: LockFigures): string {
+function markdown(crash: CrashFigures, lock: LockFigures): string {
   const l = lock.load;
   const crashTable = table([
     [
@@ -132,7 +132,7 @@ const scenario: Scenario = {
         lock.lostInvalidations === 0 &&
         l.writesLeftPending > 0 &&
         l.longestBackendCallMs <= BLOCK_BOUND_MS;
-      return { markdown: markdown(size, crash, lock), ok, figures };
+      return { markdown: markdown(crash, lock), ok, figures };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,11 +3,10 @@
  * synchronous wait, then asynchronous retries), keep their order, land as soon as the lock is free, and give up
  * with BackendBusyError after their budget.
  */
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendBusyError, BackendClosedError, DiskBackend } from '../../src/index.js';
-import { spawnTs } from './fixtures/children.js';
+import { holdWriteLock, type LockHolder } from './fixtures/children.js';
 import { cacheFile, tempDir } from './fixtures/temp.js';
 
 const dir = tempDir();
@@ -22,22 +21,10 @@ function open(path: string, busyTimeout?: number): DiskBackend {
   return backend;
 }
 
-function holdWriteLock(path: string, holdMs?: number): Promise<ChildProcess> {
-  const args = holdMs === undefined ? [path] : [path, String(holdMs)];
-  const child = spawnTs(fileURLToPath(new URL('./fixtures/hold-write-lock.ts', import.meta.url)), args);
-  cleanup.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
-  });
-}
-
-async function release(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.send('release');
-  await exited;
+async function holdLock(path: string): Promise<LockHolder> {
+  const holder = await holdWriteLock(path);
+  cleanup.push(() => holder.kill());
+  return holder;
 }
 
 const entry = (value: unknown, tags: readonly string[], gens: readonly number[]) => ({
@@ -54,7 +41,7 @@ describe('DiskBackend when another process holds the write lock', () => {
     const b = open(path);
     const tags = ['r:x'];
     const before = b.generations(tags);
-    const holder = await holdWriteLock(path);
+    const holder = await holdLock(path);
 
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
@@ -70,7 +57,7 @@ describe('DiskBackend when another process holds the write lock', () => {
     expect(ticks).toBeGreaterThan(0); // ...while timers keep running: the event loop is free
     expect(b.generations(tags)).toEqual(before); // reads never wait for the writer
 
-    await release(holder);
+    await holder.release();
     await bumped;
     expect(b.generations(tags)[0]).toBeGreaterThan(before[0]!);
   });
@@ -81,7 +68,7 @@ describe('DiskBackend when another process holds the write lock', () => {
     const tags = ['r:y'];
     const gens = b.generations(tags);
     expect(b.set('a', entry('a', tags, gens))).toBe(true);
-    const holder = await holdWriteLock(path);
+    const holder = await holdLock(path);
     const writes = [
       b.delete('a'),
       b.set('b', entry('b', [], [])),
@@ -89,7 +76,7 @@ describe('DiskBackend when another process holds the write lock', () => {
       b.set('c', entry('c', tags, gens)),
     ];
     for (const w of writes) expect(isPromise(w)).toBe(true);
-    await release(holder);
+    await holder.release();
     const settled = await Promise.allSettled(writes);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     expect(b.get('a')).toBeUndefined(); // the delete ran (before anything else)
@@ -100,7 +87,7 @@ describe('DiskBackend when another process holds the write lock', () => {
   it('gives up with BackendBusyError after busyTimeout; a store gives up sooner', async () => {
     const path = cacheFile(dir);
     const b = open(path, 400);
-    const holder = await holdWriteLock(path);
+    const holder = await holdLock(path);
     const order: string[] = [];
     const bump = Promise.resolve(b.bump(['r:z'])).catch((e: unknown) => {
       order.push('bump');
@@ -116,7 +103,7 @@ describe('DiskBackend when another process holds the write lock', () => {
     expect((bumpError as BackendBusyError).message).toMatch(/locked by another connection/);
     expect(storeError).toBeInstanceOf(BackendBusyError);
     expect(order).toEqual(['set', 'bump']);
-    await release(holder);
+    await holder.release();
     expect(await b.set('k', entry(2, [], []))).toBe(true); // and writes work again at once
   });
 
@@ -124,7 +111,7 @@ describe('DiskBackend when another process holds the write lock', () => {
     const path = cacheFile(dir);
     const first = open(path);
     expect(first.set('k', entry('v', [], []))).toBe(true);
-    await holdWriteLock(path);
+    await holdLock(path);
     const second = open(path, 60_000); // it used to wait the whole busy timeout, then fail to open
     expect(second.get('k')?.value).toBe('v');
   });
@@ -132,7 +119,7 @@ describe('DiskBackend when another process holds the write lock', () => {
   it('rejects the writes still waiting when it is closed', async () => {
     const path = cacheFile(dir);
     const b = new DiskBackend(path);
-    await holdWriteLock(path);
+    await holdLock(path);
     const waiting = b.bump(['r:w']);
     await b.close();
     await expect(waiting).rejects.toBeInstanceOf(BackendClosedError);

@@ -4,7 +4,6 @@
  * store the pre-write value while the invalidation is pending, and must record it as soon as the backend answers;
  * other processes see it when it lands.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ import {
   flushInvalidations,
   pendingInvalidations,
 } from '../../src/index.js';
-import { spawnTs } from './fixtures/children.js';
+import { holdWriteLock, type LockHolder } from './fixtures/children.js';
 import { OwnRedis, redisOrSkip } from './fixtures/redis.js';
 import { cacheFile, tempDir } from './fixtures/temp.js';
 
@@ -44,21 +43,10 @@ function tools(backend: DiskBackend | RedisBackend, name: string) {
   return { truth, read, write };
 }
 
-function holdWriteLock(path: string): Promise<ChildProcess> {
-  const child = spawnTs(fileURLToPath(new URL('./fixtures/hold-write-lock.ts', import.meta.url)), [path]);
-  cleanup.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
-  });
-}
-
-async function release(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.send('release');
-  await exited;
+async function holdLock(path: string): Promise<LockHolder> {
+  const holder = await holdWriteLock(path);
+  cleanup.push(() => holder.kill());
+  return holder;
 }
 
 describe('DiskBackend whose write lock another process holds', () => {
@@ -77,7 +65,7 @@ describe('DiskBackend whose write lock another process holds', () => {
     expect(await other.read()).toBe(1); // a hit on the entry stored by the first process
     expect(truth.reads + other.truth.reads).toBe(1);
 
-    const holder = await holdWriteLock(path);
+    const holder = await holdLock(path);
     await write(2); // both invalidations (before and after the mutation) are refused: the file is busy
     expect(truth.version).toBe(2);
     expect(pendingInvalidations().count).toBe(1);
@@ -89,7 +77,7 @@ describe('DiskBackend whose write lock another process holds', () => {
     // Another process cannot know yet: it sees the invalidation when it lands (the documented window).
     expect(await other.read()).toBe(1);
 
-    await release(holder);
+    await holder.release();
     expect(await flushInvalidations({ timeout: 5_000 })).toBe(true);
     expect(await read()).toBe(2);
     expect(await other.read()).toBe(2);
