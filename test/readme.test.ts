@@ -1,12 +1,14 @@
 /**
  * Every ```ts block of the README runs as written: each is saved inside the package (so `import 'agent-cache'`
- * resolves to this package through its own exports map) and run in a fresh Node process.
+ * resolves to this package through its own exports map) and run in a fresh Node process, with the services it reads
+ * from the environment (test/helpers/example-services.ts: a Redis Cluster for the cluster example).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ExampleServices, startExampleServices } from './helpers/example-services.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = `${root}test/.generated/readme/`;
@@ -19,11 +21,13 @@ const paths = (
   }
 ).compilerOptions.paths;
 
+let services: ExampleServices | undefined;
+
 function run(file: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: dir, // files an example writes (a SQLite cache) land here and are removed afterwards
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      env: { ...process.env, ...services?.env, NODE_NO_WARNINGS: '1' },
     });
     let output = '';
     child.stdout.on('data', (d) => {
@@ -37,7 +41,13 @@ function run(file: string): Promise<{ code: number | null; output: string }> {
 }
 
 describe('README examples', () => {
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  beforeAll(async () => {
+    services = await startExampleServices(blocks);
+  }, 120_000);
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await services?.stop();
+  });
 
   it('has examples', () => {
     expect(blocks.length).toBeGreaterThan(5);
