@@ -3,6 +3,7 @@
  * synchronous wait, then asynchronous retries), keep their order, land as soon as the lock is free, and give up
  * with BackendBusyError after their budget.
  */
+import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendBusyError, BackendClosedError, DiskBackend } from '../../src/index.js';
@@ -36,6 +37,21 @@ const entry = (value: unknown, tags: readonly string[], gens: readonly number[])
 const isPromise = (x: unknown): x is Promise<unknown> => x instanceof Promise;
 
 describe('DiskBackend when another process holds the write lock', () => {
+  it('opening a new file waits for another process that holds it (as one creating it at the same time does)', async () => {
+    const path = cacheFile(dir);
+    new DatabaseSync(path).close(); // an empty file in SQLite's default journal mode, not yet WAL
+    // The holder commits by itself 1.5 s after taking the lock. Switching to WAL fails with SQLITE_BUSY at once
+    // while the lock is held (the busy timeout does not apply to the switch): the constructor must retry within
+    // busyTimeout rather than throw.
+    const holder = await holdWriteLock(path, 1_500);
+    cleanup.push(() => holder.kill());
+    const b = open(path, 30_000);
+    await holder.release();
+    const tags = ['r:x'];
+    await b.set('k', entry(1, tags, b.generations(tags) as readonly number[]));
+    expect(b.get('k')?.value).toBe(1);
+  });
+
   it('answers a write with a promise instead of blocking, and lands it as soon as the lock is free', async () => {
     const path = cacheFile(dir);
     const b = open(path);

@@ -14,6 +14,7 @@ import { getDefaults } from '../../config.js';
 import { AgentCacheError } from '../../errors.js';
 import { ensureSchema, WrongSchemaError } from './schema.js';
 import { sqlite } from './sqlite.js';
+import { isBusy } from './write-queue.js';
 
 export interface OpenOptions {
   /** How long opening may wait for another process that is creating the same file, in ms. */
@@ -80,14 +81,21 @@ function openAndCheck(file: string, options: OpenOptions): DatabaseSync {
 
 /**
  * WAL is what lets readers and one writer of different processes work at once. Switching needs a moment alone with
- * the file: when another process is opening it at the same time, SQLite answers with the old mode instead of
- * waiting (the busy timeout does not apply), so we retry until the busy timeout has passed.
+ * the file: when another process is opening it at the same time, SQLite either answers with the old mode or fails
+ * with SQLITE_BUSY at once (the busy timeout does not apply to the switch), so we retry both until the busy timeout
+ * has passed.
  */
 function switchToWal(db: DatabaseSync, file: string, busyTimeout: number): void {
   const deadline = Date.now() + Math.max(busyTimeout, 100);
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
-    const { journal_mode: mode } = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
+    let mode: string;
+    try {
+      ({ journal_mode: mode } = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string });
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      mode = 'busy';
+    }
     if (mode === 'wal') return;
     if (Date.now() >= deadline)
       throw new AgentCacheError('E_BACKEND_OPEN', `could not switch ${file} to WAL mode (it stays ${mode})`);
