@@ -4,7 +4,6 @@
  * with BackendBusyError after their budget.
  */
 import { DatabaseSync } from 'node:sqlite';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendBusyError, BackendClosedError, DiskBackend } from '../../src/index.js';
 import { holdWriteLock, type LockHolder } from './fixtures/children.js';
