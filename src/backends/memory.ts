@@ -145,6 +145,11 @@ export class MemoryBackend implements Backend {
   }
 
   clear(): void {
+    if (this.#closed) throw closedError();
+    this.#drop();
+  }
+
+  #drop(): void {
     for (const entry of this.#index.values()) entry.used = Stored.GONE;
     this.#index.clear();
     this.#ring.clear();
@@ -157,7 +162,7 @@ export class MemoryBackend implements Backend {
    * invalidations. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.clear();
+    this.#drop();
     this.#closed = true;
     unregisterBackend(this);
   }
