@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, it } from 'vitest';
-import { RedisBackend } from '../../src/backends/redis/index.js';
-import { backendContract } from './contract.js';
+import { RedisBackend } from 'agent-cache/redis';
+import { backendContract } from 'agent-cache/testing';
+import { afterAll, describe, it } from 'vitest';
 import { dropPrefix, REDIS_URL, redisOrSkip } from './fixtures/redis.js';
 
 const available = await redisOrSkip('RedisBackend contract');
@@ -19,7 +19,7 @@ if (available) {
         prefixes.push(prefix);
         return new RedisBackend({ url: REDIS_URL, prefix, l1 });
       },
-      { evicts: false, serializes: true, failsAfterClose: true },
+      { describe, it, serializes: true },
     );
   }
 } else {

@@ -167,6 +167,23 @@ describe.each(makers)('%s', (name, make, available) => {
     },
   );
 
+  it.runIf(available)(
+    'refuses a value it cannot serialize at all, with one warning, and keeps working',
+    async () => {
+      const logger = recordingLogger();
+      configure({ logger });
+      const backend = make();
+      const gens = await backend.generations(['t:x']);
+      expect(await backend.set('f', { value: { fn: () => 1 }, expiresAt: 0, tags: ['t:x'], gens })).toBe(
+        false,
+      );
+      expect(await backend.get('f')).toBeUndefined();
+      expect(logger.messages).toHaveLength(1);
+      expect(logger.messages[0]).toMatch(new RegExp(`${name} cannot serialize a result`));
+      expect(await backend.set('g', { value: 1, expiresAt: 0, tags: [], gens: [] })).toBe(true);
+    },
+  );
+
   it('rejects a serializer option that is not one', () => {
     expect(() => make({ encode: () => new Uint8Array() } as unknown as Serializer)).toThrow(
       /option `serializer` must be an object with encode\(value\) => Uint8Array and decode\(bytes\)/,
