@@ -9,7 +9,7 @@ export interface CacheKeyOptions {
 }
 
 /**
- * The cache key of an LLM request: SHA-256 (64 lowercase hex) of its canonical encoding (§6 of the API), so key
+ * The cache key of an LLM request: SHA-256 (64 lowercase hex) of its canonical encoding (docs/keys.md), so key
  * order does not matter and types are kept. Large requests are keyed through the Merkle form of the same encoding
  * (`src/key/digest.ts`): message objects reused from one turn to the next are not re-encoded, only re-checked, and
  * the key is the same whether or not they were seen before.

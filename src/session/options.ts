@@ -8,7 +8,7 @@ export type OnLoop = LoopMode | ((detection: LoopDetection) => LoopMode);
 export interface AgentCacheSessionOptions {
   /** Default: a random UUID. */
   readonly sessionId?: string;
-  /** Check every tool call of the session for loops (API §4). Default false. */
+  /** Check every tool call of the session for loops (docs/api.md, "Loop detection"). Default false. */
   readonly loopDetection?: boolean;
   /** A read or write repeated more than this many times is a loop. Default 5. */
   readonly maxToolRepeats?: number;

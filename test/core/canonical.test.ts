@@ -8,7 +8,7 @@ import { KeyMemo } from '../../src/key/memo.js';
 
 const enc = canonicalEncode;
 
-describe('canonical keys (§6)', () => {
+describe('canonical keys', () => {
   it('ignores object key order but not array order', () => {
     expect(enc({ a: 1, b: { c: 2, d: 3 } })).toBe(enc({ b: { d: 3, c: 2 }, a: 1 }));
     expect(enc([1, 2])).not.toBe(enc([2, 1]));
@@ -209,7 +209,7 @@ describe('canonical keys (§6)', () => {
   });
 });
 
-/** Equality under the canonical rules (§6), written independently of the encoder. */
+/** Equality under the canonical rules (docs/keys.md), written independently of the encoder. */
 function structurallyEqual(a: unknown, b: unknown): boolean {
   if (typeof a !== typeof b) return false;
   if (typeof a === 'number') return Object.is(a, b) || (a === 0 && b === 0);

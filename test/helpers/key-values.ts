@@ -1,6 +1,6 @@
 /**
- * Values for the key encoder's property and fuzz tests, with what they mean under the canonical rules (§6 of the
- * API) worked out independently of the encoder.
+ * Values for the key encoder's property and fuzz tests, with what they mean under the canonical rules (docs/keys.md)
+ * worked out independently of the encoder.
  *
  * A `Model` says what a value is (a string, an object with these entries, a Map with these entries, a value that
  * has no canonical form...). `build(model, random)` turns a model into a JavaScript value, choosing at random

@@ -160,7 +160,7 @@ describe('loop detection on the fixture traces', () => {
         `precision ${precision.toFixed(3)}  recall ${recall.toFixed(3)}`,
       ].join('\n'),
     );
-    // Every trace is labelled from the rules of API.md §4, so anything short of exact is a bug.
+    // Every trace is labelled from the loop rules (docs/api.md), so anything short of exact is a bug.
     expect(precision).toBe(1);
     expect(recall).toBe(1);
   });

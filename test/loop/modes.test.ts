@@ -10,7 +10,7 @@ import {
 import { readTool, recordingLogger, rejection, uniqueName, writeTool } from './helpers.js';
 
 describe("onLoop: 'raise' (the default)", () => {
-  it('throws AgentLoopDetectedError with the contract fields, before the tool runs', async () => {
+  it('throws AgentLoopDetectedError with its documented fields, before the tool runs', async () => {
     const get = readTool('ticket');
     get.fail = false;
     const session = new AgentCacheSession({ sessionId: 'agent-A', loopDetection: true });

@@ -1,5 +1,5 @@
 /**
- * The detector against a naive reference written straight from API.md §4 (it keeps the whole session and rescans it
+ * The detector against a naive reference written straight from the loop rules of docs/api.md (it keeps the whole session and rescans it
  * on every call), on random sessions with small thresholds and windows, so that eviction from the ring, resets by
  * invalidation, cycles and failures all happen often.
  */
@@ -21,7 +21,7 @@ const toolName = (s: Step) => `tool${s.tool}`;
 const keyOf = (s: Step) => (s.keyless ? undefined : `${s.tool}:${s.arg}`);
 const resourcesOf = (s: Step) => (s.tool === 2 ? [`r${s.arg % 2}`] : [`r${s.tool}`]);
 
-/** What §4 says about call `i` of `steps`, given everything before it. */
+/** What the loop rules say about call `i` of `steps`, given everything before it. */
 function reference(
   steps: readonly Step[],
   i: number,
