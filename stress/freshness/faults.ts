@@ -7,11 +7,14 @@
  *   mutation then stores its old result as fresh.
  * - `stale-entry`: a lookup returns, now and then, the first entry this process ever saw under that key, whatever
  *   happened since (a backend that ignores generations).
+ * - `drop-failed-bump`: an invalidation the backend could not record is reported as recorded (what agent-cache did
+ *   before pending invalidations: the failure was logged and the invalidation dropped). Used by the Redis faults
+ *   scenario, where a stalled or restarted Redis makes bumps fail.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Backend, BackendEntry, BackendGetOptions, MaybePromise } from '../../src/index.js';
 
-export type Fault = 'none' | 'skip-second-bump' | 'stale-entry';
+export type Fault = 'none' | 'skip-second-bump' | 'stale-entry' | 'drop-failed-bump';
 
 /** Entered around each write call by the load; its mutation sets `mutated` when it has run. */
 export const writeCall = new AsyncLocalStorage<{ mutated: boolean }>();
@@ -59,6 +62,10 @@ class FaultyWrapper implements Backend {
   bump(tags: readonly string[], sessionId?: string): MaybePromise<void> {
     if (this.#closed) return;
     if (this.#fault === 'skip-second-bump' && writeCall.getStore()?.mutated === true) return;
+    if (this.#fault === 'drop-failed-bump')
+      return Promise.resolve()
+        .then(() => this.#inner.bump(tags, sessionId))
+        .catch(() => {});
     return this.#inner.bump(tags, sessionId);
   }
 

@@ -14,7 +14,7 @@ import {
   resetMetrics,
 } from '../../src/index.js';
 import { type Fault, withFault, writeCall } from './faults.js';
-import { type Floor, resourceNames, type Truth } from './truth.js';
+import { type Floor, resourceNames, skewedPick, type Truth } from './truth.js';
 
 export interface LoadConfig {
   /** Concurrent lanes in this process. */
@@ -130,8 +130,7 @@ export async function runLoad(backend: Backend, shared: Truth, config: LoadConfi
   configure({ backend: withFault(backend, config.fault) });
   resetMetrics();
   const names = resourceNames(config.resources);
-  // Skewed towards the first resources, so some are hot (hits) and some are written often (invalidations).
-  const pick = () => names[Math.floor(names.length * Math.random() ** 2)]!;
+  const pick = skewedPick(names);
   const own = new Map<string, number>();
   const counts = {
     reads: 0,

@@ -10,7 +10,7 @@ import { dropPrefix, REDIS_URL } from '../../test/backends/fixtures/redis.js';
 import { Child } from '../lib/child.js';
 import { type BackendSpec, openBackend } from './backends.js';
 import type { Fault } from './faults.js';
-import { type LoadConfig, type LoadResult, runLoad } from './load.js';
+import { type Lagging, type LoadConfig, type LoadResult, runLoad, type Written } from './load.js';
 import { MemoryTruth, resourceNames, SqliteTruth } from './truth.js';
 import type { WorkerRequest } from './worker.js';
 
@@ -127,7 +127,10 @@ async function runRow2(rig: Rig, spec: RowSpec): Promise<RowResult> {
 
 function merge(spec: RowSpec, results: readonly LoadResult[]): RowResult {
   const sum = (f: (r: LoadResult) => number) => results.reduce((n, r) => n + f(r), 0);
-  const lags = lagsOf(results);
+  const lags = lagsOf(
+    results.flatMap((r) => r.lagging),
+    results.flatMap((r) => r.written),
+  );
   const l1Across = spec.backend === 'redis l1' && spec.processes > 1;
   const beyondBound = lags.filter((lag) => lag > L1_BOUND_MS).length;
   const row = {
@@ -165,12 +168,11 @@ function merge(spec: RowSpec, results: readonly LoadResult[]): RowResult {
  * For each read that lagged behind another process's write: how long after the first newer version had been
  * written it started (wall clock, ms; `Date.now()` is the one clock every process of the machine shares).
  */
-function lagsOf(results: readonly LoadResult[]): number[] {
-  const lagging = results.flatMap((r) => r.lagging);
+export function lagsOf(lagging: readonly Lagging[], writes: readonly Written[]): number[] {
   if (lagging.length === 0) return [];
   // Per resource: writes by version, and the earliest completion among all versions >= each index.
   const byResource = new Map<string, { versions: number[]; earliest: number[] }>();
-  const written = results.flatMap((r) => r.written).sort((a, b) => a[1] - b[1]);
+  const written = [...writes].sort((a, b) => a[1] - b[1]);
   for (const [r, v, at] of written) {
     let w = byResource.get(r);
     if (w === undefined) {

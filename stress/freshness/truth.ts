@@ -47,6 +47,11 @@ export function resourceNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `r${i}`);
 }
 
+/** A random pick of `names`, skewed towards the first ones, so some are hot (hits) and some written often. */
+export function skewedPick(names: readonly string[]): () => string {
+  return () => names[Math.floor(names.length * Math.random() ** 2)]!;
+}
+
 /** The truth of one process. */
 export class MemoryTruth implements Truth {
   readonly #versions = new Map<string, number>();
