@@ -5,7 +5,7 @@
  * (decided by the truth's registers, not by a clock; see redis-faults/process.ts and redis-faults/row.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OwnRedis } from '../test/backends/fixtures/redis.js';
 import { L1_BOUND_MS } from './freshness/rows.js';
@@ -62,6 +62,7 @@ function markdown(t: RowTiming, rows: readonly RowResult[], controls: readonly R
       'writes',
       'calls failed',
       'longest call',
+      'longest event-loop delay',
       'caching resumed after',
       'stale reads, writer’s process',
       'stale reads, others, after the invalidation landed',
@@ -78,6 +79,7 @@ function markdown(t: RowTiming, rows: readonly RowResult[], controls: readonly R
       r.writes,
       r.failed + r.corrupt,
       `${r.longestCallMs} ms`,
+      `${r.loopDelayMaxMs} ms`,
       r.resumeMs < 0 ? '**never**' : `${r.resumeMs} ms`,
       r.staleOwn,
       staleOthers(r),
@@ -102,12 +104,12 @@ function markdown(t: RowTiming, rows: readonly RowResult[], controls: readonly R
   const failures = rows.flatMap((r) =>
     r.ok ? [] : r.examples.map((e) => `${r.spec.fault}, ${mode(r)}, ${e}`),
   );
-  return `Each row: a redis-server of the scenario's own (one for the run, on a free loopback port, no persistence), a fresh prefix, and three processes running the public API over \`RedisBackend\` with its defaults (\`timeout\` 500 ms, circuit breaker after 3 failures for 1 s, \`l1.heartbeat\` ${L1_BOUND_MS} ms): a cached read tool of one resource and an invalidating write tool, ${t.lanes} concurrent lanes per process over ${t.resources} resources (skewed, so some are hot). The writer process makes ${Math.round(t.writeShare * 100)}% writes and reads the rest; the two other processes only read. The load runs ${t.warmMs} ms, then through the fault, then ${t.afterMs} ms past its end; then the writer flushes its pending invalidations (\`flushInvalidations()\`) and every process reads every resource once more (an older version there is a *lost invalidation*).
+  return `Each row: a redis-server of the scenario's own (one for the run, on a free loopback port, no persistence), a fresh prefix, and three processes running the public API over \`RedisBackend\` with its defaults (\`timeout\` 500 ms, circuit breaker after 3 failures for 1 s, \`l1.heartbeat\` ${L1_BOUND_MS} ms): a cached read tool of one resource and an invalidating write tool, ${t.lanes} concurrent lanes per process over ${t.resources} resources (skewed, so some are hot). The writer process makes ${Math.round(t.writeShare * 100)}% writes and reads the rest; the two other processes only read. The load runs ${t.warmMs} ms, then through the fault, then until every process has served a hit again and ${t.afterMs} ms more; then the writer flushes its pending invalidations (\`flushInvalidations()\`) and every process reads every resource once more (an older version there is a *lost invalidation*).
 
 The faults:
 ${FAULTS.map((f) => `- **${f}**: ${describeFault(f, t)}.`).join('\n')}
 
-**Stale reads** are decided by registers in a shared SQLite file, not by a clock: the write tool's mutation increments the resource's version there; when a write returns, the writer raises the resource's \`done\` register, and \`recorded\` too once nothing is pending in its process (at once, or when the retry lands: a pending mark is removed only after Redis confirmed a bump issued after its failure). A read reads both before it calls the tool. A read of the writer's process older than \`done\` is stale; a read of another process older than \`recorded\` is stale *after the invalidation landed*; one older than \`done\` but not than \`recorded\` is in the documented window of other processes (docs/reliability.md: they see an invalidation when it lands), counted apart. With the L1 on, another process learns of a landed invalidation by pub/sub: a read that starts in the moment before the message arrives is counted with its lag (\`Date.now()\`, the one clock every process shares), and none may lag beyond the heartbeat bound. *Caching resumed after*: from the end of the fault (the restarted server answers, SIGCONT, the last kill) to the first hit after it, in the slowest of the three processes. *Longest call*: the longest tool call of any process, waits included.
+**Stale reads** are decided by registers in a shared SQLite file, not by a clock: the write tool's mutation increments the resource's version there; when a write returns, the writer raises the resource's \`done\` register, and \`recorded\` too once nothing is pending in its process (at once, or when the retry lands: a pending mark is removed only after Redis confirmed a bump issued after its failure). A read reads both before it calls the tool. A read of the writer's process older than \`done\` is stale; a read of another process older than \`recorded\` is stale *after the invalidation landed*; one older than \`done\` but not than \`recorded\` is in the documented window of other processes (docs/reliability.md: they see an invalidation when it lands), counted apart. With the L1 on, another process learns of a landed invalidation by pub/sub: a read that starts in the moment before the message arrives is counted with its lag (\`Date.now()\`, the one clock every process shares), and none may lag beyond the heartbeat bound. *Caching resumed after*: from the end of the fault (the restarted server answers, SIGCONT, the last kill) to the first hit after it, in the slowest of the three processes. *Longest call*: the longest tool call of any process, waits included (a read whose lookup answered just before a stall waits for its store, bounded by \`timeout\`, before it returns); *longest event-loop delay*: the most any process's event loop was held (\`monitorEventLoopDelay\`, the scheduling of a loaded shared machine included), load average at the end of the run: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores.
 
 ${main}
 
@@ -146,6 +148,7 @@ const scenario: Scenario = {
       figures[`${k}.failed`] = r.failed;
       figures[`${k}.corrupt`] = r.corrupt;
       figures[`${k}.longestCallMs`] = r.longestCallMs;
+      figures[`${k}.loopDelayMaxMs`] = r.loopDelayMaxMs;
       figures[`${k}.resumeMs`] = r.resumeMs;
       figures[`${k}.staleOwn`] = r.staleOwn;
       figures[`${k}.staleLanded`] = r.staleLanded;

@@ -39,6 +39,7 @@ export type FaultRequest =
       readonly fault: Fault;
     }
   | { readonly op: 'load' }
+  | { readonly op: 'lastHit' }
   | { readonly op: 'stop' }
   | { readonly op: 'final' }
   | { readonly op: 'close' };
@@ -74,6 +75,8 @@ export interface LoadFigures
 
 export interface FaultReply {
   readonly load?: LoadFigures;
+  /** lastHit: Date.now() of the last moment this process served a hit (0: none yet). */
+  readonly lastHit?: number;
   /** final: resources this process read older than the truth, after every invalidation was flushed. */
   readonly older?: number;
   /** final: whether the writer had nothing left pending. */
@@ -157,7 +160,10 @@ async function load(): Promise<LoadFigures> {
   let hitsSeen = 0;
   const sampler = setInterval(() => {
     const hits = getMetrics().hits;
-    if (hits > hitsSeen) hitTimes.push(Date.now());
+    if (hits > hitsSeen) {
+      lastHit = Date.now();
+      hitTimes.push(lastHit);
+    }
     hitsSeen = hits;
   }, 5);
   const delay = monitorEventLoopDelay({ resolution: 10 });
@@ -237,6 +243,7 @@ async function load(): Promise<LoadFigures> {
 }
 
 let finishLanding = () => {};
+let lastHit = 0;
 
 serve<FaultRequest, FaultReply>(async (request) => {
   switch (request.op) {
@@ -248,11 +255,14 @@ serve<FaultRequest, FaultReply>(async (request) => {
       backend = new RedisBackend({ url: request.url, prefix: request.prefix, l1: request.l1 });
       configure({ backend: withFault(backend, request.fault), logger: { warn: () => {}, error: () => {} } });
       stopping = false;
+      lastHit = 0;
       return {};
     }
     case 'load':
       running = load();
       return { load: await running };
+    case 'lastHit':
+      return { lastHit };
     case 'stop':
       stopping = true;
       await running;

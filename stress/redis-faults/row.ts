@@ -22,7 +22,7 @@ export interface RowSpec {
 }
 
 export interface RowTiming extends FaultTiming {
-  /** Load before the fault (caching established), and after it is over, ms. */
+  /** Load before the fault (caching established), and after caching resumed in every process, ms. */
   readonly warmMs: number;
   readonly afterMs: number;
   readonly lanes: number;
@@ -37,6 +37,8 @@ export interface RowResult {
   readonly failed: number;
   readonly corrupt: number;
   readonly longestCallMs: number;
+  /** Longest event-loop delay of any process (monitorEventLoopDelay: a loaded machine's scheduling included), ms. */
+  readonly loopDelayMaxMs: number;
   /** From the end of the fault to the first hit, in the slowest process (ms; -1: some process never hit again). */
   readonly resumeMs: number;
   readonly staleOwn: number;
@@ -78,6 +80,19 @@ export class Processes {
   }
 }
 
+/** How long the load may run after a fault for caching to resume in every process (a loaded machine is slow). */
+const RESUME_LIMIT_MS = 30_000;
+
+/** Waits until every process has served a hit since `since` (or the limit passed: the row then reports it). */
+async function resumed(all: readonly Child<FaultRequest, FaultReply>[], since: number): Promise<void> {
+  const until = Date.now() + RESUME_LIMIT_MS;
+  while (Date.now() < until) {
+    const replies = await Promise.all(all.map((c) => c.request({ op: 'lastHit' })));
+    if (replies.every((r) => (r.lastHit ?? 0) >= since)) return;
+    await sleep(50);
+  }
+}
+
 export async function runRow(
   server: OwnRedis,
   processes: Processes,
@@ -110,6 +125,7 @@ export async function runRow(
     await sleep(t.warmMs);
     await inject(server, spec.fault, t);
     recoveredAt = Date.now();
+    await resumed(all, recoveredAt);
     await sleep(t.afterMs);
   } finally {
     await Promise.all(all.map((c) => c.request({ op: 'stop' })));
@@ -148,6 +164,7 @@ function merge(
     failed: sum(figures, (f) => f.failed),
     corrupt: sum(figures, (f) => f.corrupt),
     longestCallMs: Math.max(...figures.map((f) => f.longestCallMs)),
+    loopDelayMaxMs: Math.max(...figures.map((f) => f.loopDelayMaxMs)),
     resumeMs: resumes.includes(-1) ? -1 : Math.max(...resumes),
     staleOwn: writer!.staleOwn + sum(others, (f) => f.staleOwn),
     staleLanded,
