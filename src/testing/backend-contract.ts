@@ -1,7 +1,7 @@
 /**
- * `backendContract(name, makeBackend, options)`: registers the contract every agent-cache backend passes with the
- * caller's own test runner. The runner's `it` (and optionally `describe`) come in as options, so this module loads
- * no test framework: vitest, jest, node:test and mocha all work.
+ * `backendContract(name, makeBackend, options)`: registers the backend contract suite, which every agent-cache
+ * backend passes, with the caller's own test runner. The runner's `it` (and optionally `describe`) come in as
+ * options, so this module loads no test framework: vitest, jest, node:test and mocha all work.
  */
 import type { Backend } from '../backends/contract.js';
 import { AgentCacheTypeError } from '../errors.js';

@@ -1,6 +1,6 @@
 /**
- * The contract's model-based case: random sequences of snapshots, stores, reads, bumps, deletes and clears, each
- * run on a fresh backend and checked against a model of generations. A failing sequence is shortened to the fewest
+ * The backend contract suite's model-based case: random sequences of snapshots, stores, reads, bumps, deletes and
+ * clears, each run on a fresh backend and checked against a model of generations. A failing sequence is shortened to the fewest
  * operations that still fail before it is reported, together with the seed that produced it.
  */
 import { AssertionError } from 'node:assert';

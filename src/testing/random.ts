@@ -1,6 +1,6 @@
 /**
- * A small seeded pseudo-random source (mulberry32), so the contract suite's random operation sequences need no
- * property-testing library and a failure can be replayed from its seed.
+ * A small seeded pseudo-random source (mulberry32), so the backend contract suite's random operation sequences need
+ * no property-testing library and a failure can be replayed from its seed.
  */
 export interface Random {
   /** A whole number in [0, n). */

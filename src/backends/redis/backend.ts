@@ -32,7 +32,7 @@ export interface RedisBackendOptions {
   /**
    * An in-process LRU in front of Redis, kept coherent through pub/sub. Off by default: then every hit is checked
    * in Redis, and an invalidation is seen everywhere as soon as the invalidator returns. With it on, a hit costs no
-   * round trip but another process's invalidation arrives after a short delay (see the README for figures).
+   * round trip but another process's invalidation arrives after a short delay (figures in docs/backends.md).
    */
   readonly l1?: boolean | L1Options;
   /** Bound on every Redis operation, in ms: a Redis that does not answer within it counts as down. Default 500. */

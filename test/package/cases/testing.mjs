@@ -1,5 +1,6 @@
 // agent-cache/testing as a backend author uses it: their own backend (asynchronous, copying values with
-// structuredClone, evicting beyond maxEntries) run through the contract suite by their own runner, node:test.
+// structuredClone, evicting beyond maxEntries) run through the backend contract suite by their own runner,
+// node:test.
 // No vitest is installed in this project: the suite must load without one. And a backend with a bug must fail it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
