@@ -45,7 +45,7 @@ export class MemoryBackend implements Backend {
     this.maxBytes =
       options.maxBytes === undefined ? undefined : positiveInteger(options.maxBytes, 'maxBytes');
     this.maxGenerations = positiveInteger(options.maxGenerations ?? 100_000, 'maxGenerations');
-    this.#ring = new ClockRing(this.maxEntries);
+    this.#ring = new ClockRing(this.maxEntries, this.maxBytes);
     this.#stamps = new Stamps(this, this.maxGenerations);
   }
 
@@ -113,7 +113,7 @@ export class MemoryBackend implements Backend {
       while (this.#bytes + bytes > this.maxBytes && this.#index.size > 0) this.#remove(this.#ring.victim());
     }
     const evicted = this.#ring.add(stored);
-    if (evicted !== undefined) this.#remove(evicted);
+    if (evicted !== undefined) this.#remove(evicted, false);
     this.#index.set(key, stored);
     this.#bytes += bytes;
     if (stamp.sessionId !== undefined) addTo(this.#sessionKeys, stamp.sessionId, key);
@@ -181,8 +181,8 @@ export class MemoryBackend implements Backend {
     return true;
   }
 
-  /** Takes an entry out of the index (its ring slot is reused by a later sweep). */
-  #remove(entry: Stored): void {
+  /** Takes an entry out of the index; `inRing`: it still has its slot (not an entry the ring just evicted). */
+  #remove(entry: Stored, inRing = true): void {
     if (entry.used === Stored.GONE) return;
     const key = entry.key;
     if (this.#index.get(key) === entry) this.#index.delete(key);
@@ -196,6 +196,7 @@ export class MemoryBackend implements Backend {
       }
     }
     entry.used = Stored.GONE;
+    if (inRing) this.#ring.left(entry);
   }
 }
 

@@ -5,15 +5,24 @@ import { Stored } from './stored.js';
  * a hit only sets the entry's `used` flag (no list to reorder, no second lookup), and to make room the hand sweeps
  * the ring, clearing the flags it passes, and evicts the first entry not used since its last pass. Every flag a
  * sweep clears was set by a hit, so eviction is O(1) amortized whatever the bound. An entry that left the backend
- * (deleted, replaced, its session ended) stays in its slot, marked gone, until the hand reuses the slot.
+ * (deleted, replaced, found stale, its session ended) stays in its slot, marked gone, until the hand reuses the slot
+ * — or until gone entries are more than half of the slots, or hold more than `maxGoneBytes`: then the ring is
+ * compacted (O(slots), amortized O(1) per entry that left), so what left the backend does not stay in memory: the
+ * values of ended sessions and of invalidated entries are released, and `maxBytes` bounds the heap, not only the
+ * live entries.
  */
 export class ClockRing {
   readonly #capacity: number;
+  readonly #maxGoneBytes: number;
   readonly #slots: Stored[] = [];
   #hand = 0;
+  /** Slots holding an entry that left the backend, and the bytes those entries were counted with. */
+  #gone = 0;
+  #goneBytes = 0;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, maxGoneBytes = Number.POSITIVE_INFINITY) {
     this.#capacity = capacity;
+    this.#maxGoneBytes = maxGoneBytes;
   }
 
   /**
@@ -35,8 +44,18 @@ export class ClockRing {
         continue;
       }
       slots[at] = entry;
-      return held.used === Stored.GONE ? undefined : held;
+      if (held.used !== Stored.GONE) return held;
+      this.#gone--;
+      this.#goneBytes -= held.size();
+      return undefined;
     }
+  }
+
+  /** `entry`, still in its slot, has just left the backend (marked gone). */
+  left(entry: Stored): void {
+    this.#gone++;
+    this.#goneBytes += entry.size();
+    if (2 * this.#gone > this.#slots.length || this.#goneBytes > this.#maxGoneBytes) this.#compact();
   }
 
   /**
@@ -57,5 +76,23 @@ export class ClockRing {
   clear(): void {
     this.#slots.length = 0;
     this.#hand = 0;
+    this.#gone = 0;
+    this.#goneBytes = 0;
+  }
+
+  /** Drops the gone entries' slots, keeping the order of the others and where the hand points among them. */
+  #compact(): void {
+    const slots = this.#slots;
+    let kept = 0;
+    let hand = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const entry = slots[i]!;
+      if (i === this.#hand) hand = kept;
+      if (entry.used !== Stored.GONE) slots[kept++] = entry;
+    }
+    slots.length = kept;
+    this.#hand = hand < kept ? hand : 0;
+    this.#gone = 0;
+    this.#goneBytes = 0;
   }
 }
