@@ -1,7 +1,9 @@
 /**
  * LLM layer benchmarks: cacheKey throughput on large chat requests against the order-sensitive baseline
- * (JSON.stringify + SHA-256) and safe-stable-stringify + SHA-256, cold and warm; and the per-turn cost of
- * cacheKey + prompt layout over a 300-turn conversation whose message objects are reused between turns.
+ * (JSON.stringify + SHA-256) and safe-stable-stringify + SHA-256, cold and warm; and the per-turn cost of the key
+ * (and of the prompt layout) over 300-turn conversations that grow by a new message object per turn, next to the
+ * baseline's, with many conversations advanced in turn. Each target figure is the median of 3 runs, whose spread
+ * is printed.
  *
  *   npx tsx bench/run.ts llm        (or: npm run bench -- llm)
  */
@@ -81,58 +83,78 @@ async function throughput(): Promise<void> {
     'copies its messages array on every call produces). The contenders run in a different order each round.',
   );
   log();
-  const cold: [number, number][] = [];
+  const sizes = [10_000, 50_000, 200_000];
+  /** Cold throughput ratio by size, one per run. */
+  const cold = new Map<number, number[]>(sizes.map((t) => [t, []]));
   log(
     '| history | bytes (JSON) | JSON.stringify+SHA-256 µs | safe-stable-stringify+SHA-256 µs (x) | cacheKey cold µs (x) | cacheKey warm, same objects µs (x) | cacheKey warm, new array µs (x) |',
   );
   log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const tokens of [10_000, 50_000, 200_000]) {
-    // More rounds for the small sizes: a 10k-token key takes ~0.2 ms, and its median swung with a few slow rounds.
-    const rounds = tokens >= 200_000 ? 15 : tokens >= 50_000 ? 25 : 45;
-    const perRound = tokens >= 200_000 ? 4 : tokens >= 50_000 ? 10 : 30;
-    const samples: Record<string, number[]> = { json: [], sss: [], cold: [], same: [], copy: [] };
-    const warm = request(tokens, 'warm');
-    cacheKey(warm);
-    // The first rounds are warm-up (not timed): without them the first size measured mostly JIT compilation of
-    // the cold path (JSON.stringify, the baseline, is native code), which made the 10k-token figure swing.
-    const warmup = 4;
-    for (let r = 0; r < rounds + warmup; r++) {
-      // Fresh requests for this round, built outside the timed region; every contender keys the same ones.
-      const batch = Array.from({ length: perRound }, (_, i) => request(tokens, `r${r}i${i}`));
-      const timed: [string, (i: number) => unknown][] = [
-        ['json', (i) => sha256(JSON.stringify(batch[i]))],
-        ['sss', (i) => sha256(stringify(batch[i]) as string)],
-        ['same', () => cacheKey(warm)],
-        ['copy', () => cacheKey({ ...warm, messages: [...warm.messages] })],
-        // Cold keys memoize the batch's objects, which the baselines do not read differently for it.
-        ['cold', (i) => cacheKey(batch[i])],
-      ];
-      const shift = r % timed.length;
-      for (const [name, op] of [...timed.slice(shift), ...timed.slice(0, shift)]) {
-        const start = process.hrtime.bigint();
-        for (let i = 0; i < perRound; i++) op(i);
-        const ns = Number(process.hrtime.bigint() - start) / perRound;
-        if (r >= warmup) samples[name]!.push(ns);
-      }
+  for (let run = 0; run < RUNS; run++) {
+    for (const tokens of sizes) {
+      const m = throughputAt(tokens, run);
+      cold.get(tokens)!.push(m.json! / m.cold!);
+      if (run > 0) continue;
+      const x = (name: string) => `${m[name]!.toFixed(0)} (${(m.json! / m[name]!).toFixed(2)}x)`;
+      const bytes = JSON.stringify(request(tokens, 'size')).length;
+      log(
+        `| ~${tokens / 1000}k tokens | ${(bytes / 1024).toFixed(0)} KiB | ${m.json!.toFixed(0)} | ${x('sss')} | ${x('cold')} | ${x('same')} | ${x('copy')} |`,
+      );
     }
-    const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v) / 1000]));
-    const x = (name: string) => `${m[name]!.toFixed(0)} (${(m.json! / m[name]!).toFixed(2)}x)`;
-    const bytes = JSON.stringify(warm).length;
-    log(
-      `| ~${tokens / 1000}k tokens | ${(bytes / 1024).toFixed(0)} KiB | ${m.json!.toFixed(0)} | ${x('sss')} | ${x('cold')} | ${x('same')} | ${x('copy')} |`,
-    );
-    cold.push([tokens, m.json! / m.cold!]);
   }
   log();
-  for (const [tokens, ratio] of cold) {
+  log(
+    `The table is the first of ${RUNS} runs; cold cacheKey throughput / JSON.stringify + SHA-256 in each run:`,
+  );
+  log();
+  for (const tokens of sizes) log(`- ~${tokens / 1000}k tokens: ${spread(cold.get(tokens)!)}`);
+  log();
+  for (const tokens of sizes) {
     target(
-      `cold cacheKey throughput / JSON.stringify + SHA-256, ~${tokens / 1000}k tokens`,
-      ratio,
+      `cold cacheKey throughput / JSON.stringify + SHA-256, ~${tokens / 1000}k tokens (median of runs)`,
+      median(cold.get(tokens)!),
       0.8,
       'atLeast',
     );
   }
 }
+
+/** One run at one size: median µs per key of each contender over interleaved rounds. */
+function throughputAt(tokens: number, run: number): Record<string, number> {
+  // More rounds for the small sizes: a 10k-token key takes ~0.2 ms, and its median swung with a few slow rounds.
+  const rounds = tokens >= 200_000 ? 15 : tokens >= 50_000 ? 25 : 45;
+  const perRound = tokens >= 200_000 ? 4 : tokens >= 50_000 ? 10 : 30;
+  const samples: Record<string, number[]> = { json: [], sss: [], cold: [], same: [], copy: [] };
+  const warm = request(tokens, `warm${run}`);
+  cacheKey(warm);
+  // The first rounds are warm-up (not timed): without them the first size measured mostly JIT compilation of
+  // the cold path (JSON.stringify, the baseline, is native code), which made the 10k-token figure swing.
+  const warmup = 4;
+  for (let r = 0; r < rounds + warmup; r++) {
+    // Fresh requests for this round, built outside the timed region; every contender keys the same ones.
+    const batch = Array.from({ length: perRound }, (_, i) => request(tokens, `${run}r${r}i${i}`));
+    const timed: [string, (i: number) => unknown][] = [
+      ['json', (i) => sha256(JSON.stringify(batch[i]))],
+      ['sss', (i) => sha256(stringify(batch[i]) as string)],
+      ['same', () => cacheKey(warm)],
+      ['copy', () => cacheKey({ ...warm, messages: [...warm.messages] })],
+      // Cold keys memoize the batch's objects, which the baselines do not read differently for it.
+      ['cold', (i) => cacheKey(batch[i])],
+    ];
+    const shift = r % timed.length;
+    for (const [name, op] of [...timed.slice(shift), ...timed.slice(0, shift)]) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < perRound; i++) op(i);
+      const ns = Number(process.hrtime.bigint() - start) / perRound;
+      if (r >= warmup) samples[name]!.push(ns);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v) / 1000]));
+}
+
+/** Per-run figures and their min–max. */
+const spread = (values: readonly number[]): string =>
+  `${values.map((v) => v.toFixed(2)).join(', ')} (min–max ${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
 
 interface Turn {
   user: Message;
@@ -141,51 +163,205 @@ interface Turn {
 
 type Cost = { key: number; layout: number; total: number };
 const CHECKPOINTS = [10, 50, 100, 200, 300];
-const PASSES = 12;
 const WINDOW = 4;
+const TURNS = 300;
+/** Conversations per contender, advanced in turn, one turn each, so that none finds its previous turn hot. */
+const CONVERSATIONS = 6;
+/** Independent runs of the whole growth measurement (new conversations each): the spread is their min–max. */
+const RUNS = 3;
+
+/** One contender of the growth measurement: what it does with each turn's request, and how its messages are made. */
+interface Grower {
+  readonly name: string;
+  readonly frozen: boolean;
+  /** Growers of one pass run together, staggered; the passes one after the other (see growthRun). */
+  readonly pass: number;
+  /** µs spent on `req` (cacheKey and layout apart when both are timed). */
+  readonly op: (req: Request) => Cost;
+}
+
+type Request = {
+  model: string;
+  max_tokens: number;
+  system: string;
+  tools: ReturnType<typeof TOOLS>;
+  messages: Message[];
+};
+
+const micros = (from: bigint, to: bigint) => Number(to - from) / 1000;
+
+const GROWERS: readonly Grower[] = [
+  {
+    name: 'JSON.stringify + SHA-256',
+    frozen: false,
+    pass: 0,
+    op: (req) => {
+      const t0 = process.hrtime.bigint();
+      sha256(JSON.stringify(req));
+      const key = micros(t0, process.hrtime.bigint());
+      return { key, layout: 0, total: key };
+    },
+  },
+  {
+    name: 'cacheKey, mutable messages',
+    pass: 1,
+    frozen: false,
+    op: (req) => {
+      const t0 = process.hrtime.bigint();
+      cacheKey(req);
+      const key = micros(t0, process.hrtime.bigint());
+      return { key, layout: 0, total: key };
+    },
+  },
+  {
+    name: 'cacheKey, frozen messages',
+    pass: 1,
+    frozen: true,
+    op: (req) => {
+      const t0 = process.hrtime.bigint();
+      cacheKey(req);
+      const key = micros(t0, process.hrtime.bigint());
+      return { key, layout: 0, total: key };
+    },
+  },
+  {
+    name: 'cacheKey + layout, mutable messages',
+    pass: 1,
+    frozen: false,
+    op: (req) => {
+      const t0 = process.hrtime.bigint();
+      cacheKey(req);
+      const t1 = process.hrtime.bigint();
+      PromptCacheLayout.fromSegments(segmentsFromMessages(req, { cacheHistory: true }));
+      const t2 = process.hrtime.bigint();
+      const key = micros(t0, t1);
+      const layout = micros(t1, t2);
+      return { key, layout, total: key + layout };
+    },
+  },
+];
+
+/** The texts of one conversation, made before anything is timed (the message objects are made turn by turn). */
+function conversationTexts(tag: string): { user: string; assistant: string }[] {
+  return Array.from({ length: TURNS }, (_, i) => ({
+    user: text(100, 2 * i + 1, `u${tag}${i}`),
+    assistant: text(500, 2 * i + 2, `a${tag}${i}`),
+  }));
+}
+
+/**
+ * One run: the growers of each pass advance their conversations turn by turn, the growers in a different order
+ * each turn and their conversations one after the other, so that between two turns of a conversation come the
+ * turns of all the others of its pass (its memo and its objects are no longer hot in the CPU's caches). The
+ * baseline has a pass of its own: stringifying ~1 MB per call, it would flush every other conversation out of the
+ * caches too, which a server does not do between two turns; its own conversations still flush each other. Each
+ * turn's user message and the reply appended after it are new objects, made at that turn. Returns, per grower,
+ * the cost of each turn of each conversation.
+ */
+function growthRun(run: number): Cost[][][] {
+  const agents = GROWERS.map((g, n) => ({
+    grower: g,
+    system: text(1500, 3, `sys${run}${n}`),
+    tools: TOOLS(`tools${run}${n}`),
+    conversations: Array.from({ length: CONVERSATIONS }, (_, c) => ({
+      texts: conversationTexts(`${run}.${n}.${c}.`),
+      history: [] as Message[],
+      costs: [] as Cost[],
+    })),
+  }));
+  for (const pass of new Set(GROWERS.map((g) => g.pass))) {
+    const together = agents.filter((a) => a.grower.pass === pass);
+    for (let t = 0; t < TURNS; t++) {
+      for (let k = 0; k < together.length; k++) {
+        const agent = together[(t + k) % together.length]!;
+        const { grower } = agent;
+        const fix = <T extends object>(o: T): T => (grower.frozen ? Object.freeze(o) : o);
+        for (const conversation of agent.conversations) {
+          const { user, assistant } = conversation.texts[t]!;
+          const message = fix<Message>({ role: 'user', content: user });
+          const req: Request = {
+            model: 'claude-sonnet',
+            max_tokens: 1024,
+            system: agent.system,
+            tools: agent.tools,
+            messages: [...conversation.history, message],
+          };
+          conversation.costs.push(grower.op(req));
+          conversation.history.push(message, fix<Message>({ role: 'assistant', content: assistant }));
+        }
+      }
+    }
+  }
+  return agents.map((a) => a.conversations.map((c) => c.costs));
+}
+
+/** Median cost at turn `t` (1-based): over turns t-WINDOW..t+WINDOW of every conversation. */
+function at(conversations: Cost[][], t: number): Cost {
+  const window: Cost[] = [];
+  for (const costs of conversations) {
+    for (let u = Math.max(1, t - WINDOW); u <= Math.min(TURNS, t + WINDOW); u++) window.push(costs[u - 1]!);
+  }
+  const pick = (f: keyof Cost) => median(window.map((c) => c[f]));
+  return { key: pick('key'), layout: pick('layout'), total: pick('total') };
+}
 
 async function growth(): Promise<void> {
   log();
-  log('## Growth: cacheKey + layout per turn over a 300-turn conversation');
+  log(`## Growth: the key of each turn of ${TURNS}-turn conversations, next to JSON.stringify + SHA-256`);
   log();
-  log(
-    'Each turn sends a new request (a new object and a new messages array) holding the same message objects as',
-  );
-  log('before plus a ~100-token user message, then appends the ~500-token reply. Timed per turn:');
-  log(
-    '`cacheKey(request)` + `PromptCacheLayout.fromSegments(segmentsFromMessages(request, { cacheHistory: true }))`.',
-  );
-  log(
-    `Figure: median over turns t-${WINDOW}..t+${WINDOW} of ${PASSES} independent conversations (run alternately per mode).`,
-  );
-  log(
-    'Two modes: plain (mutable) message objects, re-checked for in-place edits on every call, and frozen ones',
-  );
-  log('(`Object.freeze`), which cannot change and are trusted without a re-check.');
+  for (const line of [
+    'Each turn sends a new request (a new object and a new messages array) holding the conversation so far and a',
+    'new ~100-token user message; the ~500-token reply is appended after it. Every message is a new object made',
+    'at its turn: plain (mutable) objects, re-checked for in-place edits on every call, or frozen ones, which',
+    `cannot change and are trusted without a re-check. Each contender keys ${CONVERSATIONS} conversations of its own (one system`,
+    'prompt and tool list per contender, as an agent serving many users has). The cacheKey contenders advance',
+    'their conversations together, one turn at a time in rotating order, so that between two turns of a',
+    'conversation come the turns of all the others: nothing of its previous turn is still hot in the CPU caches.',
+    'The baseline advances its own conversations the same way, in a pass of its own (stringifying ~1 MB per call,',
+    'it would flush the others out of the caches too, which a server does not do between two turns).',
+    `Figure: median µs over turns t-${WINDOW}..t+${WINDOW} of every conversation, in the first of ${RUNS} runs (new`,
+    'conversations each); the growth ratios are given for every run. The layout is',
+    '`PromptCacheLayout.fromSegments(segmentsFromMessages(request, { cacheHistory: true }))`, timed after the key.',
+  ])
+    log(line);
   log();
-  const samples: Record<string, Cost[][]> = { mutable: [], frozen: [] };
-  for (let pass = 0; pass < PASSES; pass++) {
-    for (const mode of ['mutable', 'frozen'] as const) {
-      samples[mode]!.push(realTurns(mode === 'frozen', `${pass}`));
-    }
+  const runs: Cost[][][][] = [];
+  for (let r = 0; r < RUNS; r++) {
+    // Each run starts from a collected heap (npm run bench exposes gc), not with the previous run's garbage.
+    (globalThis as { gc?: () => void }).gc?.();
+    runs.push(growthRun(r));
   }
-  const results: Record<string, Record<number, Cost>> = {};
-  for (const mode of ['mutable', 'frozen'] as const) {
-    results[mode] = {};
-    for (const t of CHECKPOINTS) {
-      const window: Cost[] = [];
-      for (const pass of samples[mode]!) {
-        for (let u = Math.max(1, t - WINDOW); u <= Math.min(300, t + WINDOW); u++) window.push(pass[u - 1]!);
-      }
-      const pick = (f: keyof Cost) => median(window.map((c) => c[f]));
-      results[mode]![t] = { key: pick('key'), layout: pick('layout'), total: pick('total') };
-    }
+  const first = runs[0]!;
+  log(`| turn | messages | history tokens | ${GROWERS.map((g) => g.name).join(' | ')} | of which layout |`);
+  log(`| ---: | ---: | ---: | ${GROWERS.map(() => '---:').join(' | ')} | ---: |`);
+  const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+  for (const t of CHECKPOINTS) {
+    const cells = GROWERS.map((_, n) => f(at(first[n]!, t).total));
+    const layout = at(first[GROWERS.length - 1]!, t).layout;
+    log(`| ${t} | ${2 * t - 1} | ~${(600 * (t - 1) + 100) / 1000}k | ${cells.join(' | ')} | ${f(layout)} |`);
   }
-  table(results);
-  const ratio = (mode: string) => results[mode]![300]!.total / results[mode]![10]!.total;
-  target('growth, cacheKey + layout, turn 300 / turn 10, plain mutable messages', ratio('mutable'), 1.5);
-  log(`frozen messages: turn 300 / turn 10 = ${ratio('frozen').toFixed(2)}`);
+  log();
+  const ratios = GROWERS.map((_, n) => runs.map((run) => at(run[n]!, TURNS).total / at(run[n]!, 10).total));
+  log('Turn 300 / turn 10, per run:');
+  log();
+  for (let n = 0; n < GROWERS.length; n++) {
+    const ends = runs.map((run) => `${f(at(run[n]!, 10).total)} → ${f(at(run[n]!, TURNS).total)}`);
+    log(`- ${GROWERS[n]!.name}: ${spread(ratios[n]!)}; µs at turn 10 → ${TURNS}: ${ends.join(', ')}`);
+  }
+  log();
+  target(
+    'growth, cacheKey, turn 300 / turn 10, plain mutable messages (median of runs)',
+    median(ratios[1]!),
+    1.5,
+  );
+  target(
+    'growth, cacheKey + layout, turn 300 / turn 10, plain mutable messages (median of runs)',
+    median(ratios[3]!),
+    1.5,
+  );
+}
 
+async function branches(): Promise<void> {
   log();
   log('### Alternative next turns (retries, regenerations)');
   log();
@@ -194,18 +370,18 @@ async function growth(): Promise<void> {
   );
   log('memoized state, which copies its snapshot arrays); median of 200, median over 3 conversations.');
   log();
-  const branches: Record<string, Record<number, Cost>> = {};
+  const results: Record<string, Record<number, Cost>> = {};
   for (const mode of ['mutable', 'frozen'] as const) {
     const passes = [0, 1, 2].map((p) => branchTurns(mode === 'frozen', `b${p}`));
-    branches[mode] = {};
+    results[mode] = {};
     for (const t of CHECKPOINTS) {
       const pick = (f: keyof Cost) => median(passes.map((p) => p[t]![f]));
-      branches[mode]![t] = { key: pick('key'), layout: pick('layout'), total: pick('total') };
+      results[mode]![t] = { key: pick('key'), layout: pick('layout'), total: pick('total') };
     }
   }
-  table(branches);
+  table(results);
   for (const mode of ['mutable', 'frozen']) {
-    const r = branches[mode]!;
+    const r = results[mode]!;
     log(`${mode}: turn 300 / turn 10 = ${(r[300]!.total / r[10]!.total).toFixed(2)}`);
   }
 }
@@ -255,18 +431,6 @@ function conversation(frozen: boolean, pass: string): Conversation {
   return { fix, turns, work };
 }
 
-/** The cost of each real turn of one conversation. */
-function realTurns(frozen: boolean, pass: string): Cost[] {
-  const { turns, work } = conversation(frozen, pass);
-  const history: Message[] = [];
-  const costs: Cost[] = [];
-  for (const turn of turns) {
-    costs.push(work([...history, turn.user]));
-    history.push(turn.user, turn.assistant);
-  }
-  return costs;
-}
-
 /** At each checkpoint, 200 alternative next turns from the same history. */
 function branchTurns(frozen: boolean, pass: string): Record<number, Cost> {
   const { fix, turns, work } = conversation(frozen, pass);
@@ -314,5 +478,6 @@ export async function main(): Promise<void> {
   log();
   if (!process.argv.includes('--growth-only')) await throughput();
   await growth();
+  await branches();
   await small();
 }

@@ -13,6 +13,7 @@ import {
   pushSlot,
   setSlot,
 } from './leaf-slots.js';
+import { LeanDigest } from './lean.js';
 import { CanonicalWalk, type Cuts, DIGEST_INLINE_LIMIT, LONG_STRING, MAX_DEPTH, rejection } from './walk.js';
 
 export { DIGEST_INLINE_LIMIT };
@@ -192,6 +193,9 @@ class DigestWalk implements Cuts {
   /** Budget of #small(). */
   #nodes = 0;
   #chars = 0;
+  /** Memos found still valid and memos made by the walk in progress (see Usefulness). */
+  hits = 0;
+  made = 0;
 
   constructor(memo: DigestMemo) {
     this.#memo = memo;
@@ -209,6 +213,8 @@ class DigestWalk implements Cuts {
     this.#memoRoot = memoRoot;
     this.#again = again;
     this.#walk.deepest = 0;
+    this.hits = 0;
+    this.made = 0;
     try {
       const rep = this.#walk.value(value, 0);
       this.rootHandle = this.#take(value);
@@ -261,6 +267,7 @@ class DigestWalk implements Cuts {
     ) {
       this.#reach(depth + memo.height - 1);
       this.#gave(o, memo);
+      this.hits++;
       return memo.rep;
     }
     if (memo === undefined && !again && !(this.#memoRoot && depth === 1)) {
@@ -354,6 +361,7 @@ class DigestWalk implements Cuts {
         rep: result,
       };
       this.#memo.objects.set(o, m);
+      this.made++;
       this.#gave(o, m);
     } else {
       this.#gave(o, undefined);
@@ -492,12 +500,14 @@ class DigestWalk implements Cuts {
     ) {
       this.#reach(depth + own.height - 1);
       this.#gave(a, own);
+      this.hits++;
       return own.rep;
     }
     const base =
       own !== undefined && own.len < a.length && this.#fits(own, depth) && this.#prefixMatches(a, own, depth)
         ? own
         : this.#findPrefix(a, depth);
+    if (base !== undefined) this.hits++;
     const memo = this.#walkArray(a, depth, base?.hashed === true ? base : undefined);
     if (!this.#again && !memo.hashed && memo.rep.length < MEMO_MIN && !hasLongString(a)) {
       this.#gave(a, undefined);
@@ -505,6 +515,7 @@ class DigestWalk implements Cuts {
     }
     this.#gave(a, memo);
     memos.arrays.set(a, memo);
+    this.made++;
     const last = a[a.length - 1];
     if (typeof last === 'object' && last !== null && memo.hashed) memos.byLastElement.set(last, memo);
     return memo.rep;
@@ -825,6 +836,51 @@ function flatRejection(value: unknown, error: unknown): NotCanonicalisableError 
 
 const memo = new DigestMemo();
 const shared = new DigestWalk(memo);
+const lean = new LeanDigest(memo.strings);
+
+/** Credit of the memo when the process starts, and its bounds (see Usefulness). */
+const CREDIT_START = 256;
+const CREDIT_MAX = 1024;
+/** What a memo found again is worth, in memos made (it saved a walk of its whole subtree). */
+const HIT_CREDIT = 8;
+/** While memos go unused, one request in this many is still keyed through the memo, to notice reuse starting. */
+const PROBE_EVERY = 16;
+
+/**
+ * Whether the requests keyed lately came back with objects seen before. Memos are made for what a request holds
+ * so that the next turn, re-sending the same objects, re-checks them instead of re-encoding; but a caller that
+ * builds every request from new objects (the AI SDK converts the prompt and the tools afresh for every step) never
+ * finds one again, and pays for each: a snapshot, and a WeakMap entry, which costs the garbage collector more than
+ * the walk itself. Each memo made costs a credit and each one found still valid earns HIT_CREDIT; with no credit
+ * left, requests are keyed by the lean walk (lean.ts: same key, nothing remembered), all but one in PROBE_EVERY,
+ * which goes through the memo and restores the credit when what it found of an earlier probe's memos outweighs
+ * what it made.
+ * Only speed depends on this: every path gives the same key.
+ */
+class Usefulness {
+  #credit = CREDIT_START;
+  #skipped = 0;
+
+  memoize(): boolean {
+    if (this.#credit > 0) return true;
+    if (++this.#skipped < PROBE_EVERY) return false;
+    this.#skipped = 0;
+    return true;
+  }
+
+  /** After a request keyed through the memo: `hits` memos found still valid, `made` memos made. */
+  record(hits: number, made: number): void {
+    const gain = HIT_CREDIT * hits - made;
+    if (this.#credit <= 0) {
+      // A probe: it pays for itself, so the requests are coming back again.
+      if (gain > 0) this.#credit = CREDIT_START;
+      return;
+    }
+    this.#credit = Math.min(CREDIT_MAX, this.#credit + gain);
+  }
+}
+
+const usefulness = new Usefulness();
 
 /** Runs `f` on the shared walk, or on a walk of its own when the shared one is busy (a nested call). */
 function withWalk<T>(f: (walk: DigestWalk) => T): T {
@@ -882,7 +938,17 @@ export function canonicalDigestHex(value: unknown): string {
       const encoded = canonicalEncode(value);
       if (encoded.length <= DIGEST_INLINE_LIMIT) return sha256(encoded, 'hex');
     }
-    const r = walk.rep(value, false, false);
+    let r: string;
+    if (usefulness.memoize()) {
+      r = walk.rep(value, false, false);
+      usefulness.record(walk.hits, walk.made);
+    } else {
+      try {
+        r = lean.rep(value);
+      } catch (error) {
+        throw flatRejection(value, error);
+      }
+    }
     return r.charCodeAt(0) === 72 /* H */
       ? Buffer.from(r.slice(1), 'base64url').toString('hex')
       : sha256(r, 'hex');

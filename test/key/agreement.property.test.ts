@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, canonicalEncode, NotCanonicalisableError } from '../../src/index.js';
+import { canonicalDigest } from '../../src/key/digest.js';
+import { StringDigests } from '../../src/key/digest-strings.js';
+import { LeanDigest } from '../../src/key/lean.js';
 import { build, type Model, models, seeded } from '../helpers/key-values.js';
 
 /**
@@ -37,8 +40,25 @@ const inLargeRequest = (value: unknown) => ({
   ],
 });
 
+/** The Merkle form worked out without a memo (what cacheKey uses while memos go unused). */
+const lean = new LeanDigest(new StringDigests());
+
+/** The lean walk gives the memoized walk's rep, and refuses what it refuses. */
+function expectLeanAgrees(value: unknown): void {
+  let memoized: string | undefined;
+  try {
+    memoized = canonicalDigest(value);
+  } catch {
+    expect(() => lean.rep(value)).toThrow();
+    return;
+  }
+  expect(lean.rep(value)).toBe(memoized);
+}
+
 /** Both forms of one value, cold and again (memoized), at the root and inside a large request. */
 function forms(value: unknown) {
+  expectLeanAgrees(value);
+  expectLeanAgrees(inLargeRequest(value));
   const flat = outcome(canonicalEncode, value);
   const merkle = outcome(cacheKey, value);
   expect(outcome(cacheKey, value)).toEqual(merkle);

@@ -1,0 +1,43 @@
+import { type StringDigests, stringRep } from './digest-strings.js';
+import { sha256 } from './hash.js';
+import { CanonicalWalk, type Cuts, DIGEST_INLINE_LIMIT } from './walk.js';
+
+/**
+ * The Merkle form of digest.ts worked out without its memo: the canonical walker's own loops, with the three cuts
+ * of the definition (a long string is its digest, a plain object or array whose body is longer than
+ * DIGEST_INLINE_LIMIT is the digest of its body). Same rep for every value, by definition; nothing is remembered,
+ * so a request whose objects are all new (the AI SDK builds the prompt and the tool definitions afresh for every
+ * step) costs no snapshot and no WeakMap entry, which the garbage collector pays for. Errors are thrown as the
+ * walk found them (the caller turns them into a NotCanonicalisableError).
+ */
+export class LeanDigest implements Cuts {
+  readonly #walk: CanonicalWalk;
+  readonly #strings: StringDigests;
+
+  constructor(strings: StringDigests) {
+    this.#strings = strings;
+    this.#walk = new CanonicalWalk(this);
+  }
+
+  /** The rep of `value`, the root of a request (its own fields' long strings are looked up in `strings`). */
+  rep(value: unknown): string {
+    return this.#walk.value(value, 0);
+  }
+
+  plain(o: Record<string, unknown>, depth: number): string {
+    return cut(this.#walk.plain(o, depth));
+  }
+
+  array(a: readonly unknown[], depth: number): string {
+    return cut(this.#walk.array(a, depth));
+  }
+
+  longString(s: string, depth: number): string {
+    // A request's direct fields (a system prompt) are the same strings turn after turn.
+    return depth <= 1 ? this.#strings.rep(s) : stringRep(s);
+  }
+}
+
+function cut(body: string): string {
+  return body.length > DIGEST_INLINE_LIMIT ? `H${sha256(body, 'base64url')}` : body;
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { cacheKey } from '../../src/index.js';
+
+/**
+ * cacheKey stops memoizing while the requests it keys never come back (all new objects, as the AI SDK makes them)
+ * and starts again once they do. Only its speed may depend on that: every key must stay what the value says.
+ */
+
+type Message = { role: string; content: string };
+
+const long = (tag: string, n: number) => `${tag} ${'x'.repeat(n)}`;
+
+const freshRequest = (i: number) => ({
+  model: 'm',
+  system: long(`system ${i}`, 900),
+  tools: [{ name: 'search', description: long(`tool ${i}`, 300), schema: { type: 'object' } }],
+  messages: Array.from({ length: 6 }, (_, j) => ({
+    role: j % 2 ? 'assistant' : 'user',
+    content: long(`m${i}.${j}`, 700),
+  })),
+});
+
+describe('cacheKey while memos go unused, and when they are used again', () => {
+  it('gives the same keys, and in-place edits still change them', () => {
+    const fixed = [0, 1, 2].map((i) => freshRequest(-1 - i));
+    const before = fixed.map((r) => cacheKey(r));
+    // Many requests whose objects are all new: nothing made for one is ever found again.
+    const seen = new Set<string>();
+    for (let i = 0; i < 1500; i++) seen.add(cacheKey(freshRequest(i)));
+    expect(seen.size).toBe(1500);
+    expect(fixed.map((r) => cacheKey(structuredClone(r)))).toEqual(before);
+    expect(fixed.map((r) => cacheKey(r))).toEqual(before);
+
+    // Then a conversation that re-sends its messages turn after turn, edited in place now and then.
+    const tools = [{ name: 'lookup', description: long('lookup', 600) }];
+    const history: Message[] = [];
+    const keys = new Set<string>();
+    for (let turn = 0; turn < 60; turn++) {
+      const user: Message = { role: 'user', content: long(`question ${turn}`, 650) };
+      const request = { model: 'm', system: long('rules', 800), tools, messages: [...history, user] };
+      const key = cacheKey(request);
+      expect(key).toBe(cacheKey(structuredClone(request)));
+      expect(keys.has(key)).toBe(false);
+      keys.add(key);
+      if (turn % 7 === 3) {
+        const edited = history[turn % history.length]!;
+        const was = edited.content;
+        edited.content = `${was} (edited)`;
+        const after = cacheKey(request);
+        expect(after).not.toBe(key);
+        expect(after).toBe(cacheKey(structuredClone(request)));
+        edited.content = was;
+        expect(cacheKey(request)).toBe(key);
+      }
+      history.push(user, { role: 'assistant', content: long(`answer ${turn}`, 1200) });
+    }
+  });
+});
