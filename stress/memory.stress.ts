@@ -6,6 +6,11 @@
  *   at once and then ended, and one after another; after the end the heap must come back;
  * - a long session with loop detection, catching stuck-agent bursts in `onLoop: 'warn'` mode.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dropPrefix, probeRedis, REDIS_URL } from '../test/backends/fixtures/redis.js';
 import { Child } from './lib/child.js';
 import type { MemoryRequest } from './memory/child.js';
 import type { DistinctFigures } from './memory/distinct.js';
@@ -15,10 +20,16 @@ import { type Scenario, type ScenarioSize, table } from './scenario.js';
 
 const SIZES: Record<
   ScenarioSize,
-  { calls: number; maxEntries: number; sessions: number; loopCalls: number }
+  { calls: number; maxEntries: number; sessions: number; persistentSessions: number; loopCalls: number }
 > = {
-  ci: { calls: 200_000, maxEntries: 2_000, sessions: 2_000, loopCalls: 50_000 },
-  full: { calls: 1_000_000, maxEntries: 10_000, sessions: 10_000, loopCalls: 100_000 },
+  ci: { calls: 200_000, maxEntries: 2_000, sessions: 2_000, persistentSessions: 200, loopCalls: 50_000 },
+  full: {
+    calls: 1_000_000,
+    maxEntries: 10_000,
+    sessions: 10_000,
+    persistentSessions: 10_000,
+    loopCalls: 100_000,
+  },
 };
 /** Growth allowed once a run has reached its steady state: GC noise, not a leak (a leak grows with the calls). */
 const PLATEAU_SLACK = 1 << 20;
@@ -53,6 +64,38 @@ const scenario: Scenario = {
     });
     const alive = await measure<SessionFigures>({ kind: 'sessions', sessions: s.sessions, shape: 'alive' });
     const serial = await measure<SessionFigures>({ kind: 'sessions', sessions: s.sessions, shape: 'serial' });
+    // The same sessions one after another on the persistent backends: their entries are not in this heap, so what
+    // the process keeps of ended sessions shows alone.
+    const redis = await probeRedis();
+    const dir = mkdtempSync(join(tmpdir(), 'agent-cache-stress-memory-'));
+    const prefix = `agent-cache-stress-memory-${process.pid}-${randomBytes(4).toString('hex')}:`;
+    const persistent: { name: string; figures: SessionFigures }[] = [];
+    try {
+      const sessions = s.persistentSessions;
+      persistent.push({
+        name: 'DiskBackend',
+        figures: await measure<SessionFigures>({
+          kind: 'sessions',
+          sessions,
+          shape: 'serial',
+          backend: { kind: 'disk', path: join(dir, 'sessions.sqlite') },
+        }),
+      });
+      if (redis) {
+        persistent.push({
+          name: 'RedisBackend',
+          figures: await measure<SessionFigures>({
+            kind: 'sessions',
+            sessions,
+            shape: 'serial',
+            backend: { kind: 'redis', prefix },
+          }),
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      if (redis) await dropPrefix(prefix);
+    }
     const loop = await measure<LoopFigures>({ kind: 'loop', calls: s.loopCalls });
 
     // Distinct calls: steady from half-way (the key memo is full well before), far below an unevicted cache.
@@ -68,6 +111,9 @@ const scenario: Scenario = {
       last.retained < 0.2 * unevicted;
 
     // Ended sessions: nothing of theirs held, and the heap back to within a quarter of what they held alive.
+    const persistentOk = persistent.every(
+      ({ figures: f }) => f.entriesAfter === 1 && f.sessionsHeldByBackend === 0 && f.sessionsReachable === 0,
+    );
     const sessionsOk = [alive, serial].every(
       (f) =>
         f.entriesAfter === 1 &&
@@ -127,7 +173,29 @@ const scenario: Scenario = {
         ],
       ]),
       '',
-      `Heap before: ${mb(alive.before)}. After the end, ${((100 * alive.endedRetained) / alive.liveRetained).toFixed(0)}% of what the live sessions held is still in the heap: the argument keys in the tools' key memos (bounded as above), not entries, values or sessions. (Before this scenario found it, a MemoryBackend kept the entries that had left it reachable through their eviction slot until the clock hand reused the slot: about half of the live figure stayed after the end.)`,
+      `The same sessions one after another on the persistent backends (${n(s.persistentSessions)} each; their entries live in the file or in Redis, so the heap shows only what the process keeps of ended sessions):`,
+      '',
+      table([
+        [
+          'backend',
+          'heap retained after the sessions ended',
+          'per session',
+          'entries after',
+          'sessions with entries in the backend',
+          'session objects still reachable',
+        ],
+        ...persistent.map(({ name, figures: f }) => [
+          name,
+          mb(f.endedRetained),
+          `${Math.round(f.endedRetained / f.sessions)} bytes`,
+          `${f.entriesAfter} (the global entry)`,
+          f.sessionsHeldByBackend,
+          `${f.sessionsReachable} of ${f.sessionsWatched} watched`,
+        ]),
+      ]),
+      ...(redis ? [] : ['', `**RedisBackend row not run: no Redis at ${REDIS_URL}.**`]),
+      '',
+      `Heap before: ${mb(alive.before)}. After the end, ${((100 * alive.endedRetained) / alive.liveRetained).toFixed(0)}% of what the live sessions held is still in the heap: the argument keys in the tools' key memos (bounded as above), not entries, values or sessions; on RedisBackend also its memo of tag keys, which remembers up to 100,000 tags (each session-scoped tag of each session is one) and then starts over. (Before this scenario found it, a MemoryBackend kept the entries that had left it reachable through their eviction slot until the clock hand reused the slot: about half of the live figure stayed after the end.)`,
       '',
       `**A ${n(s.loopCalls)}-call session with loop detection.** One session (\`loopDetection: true\`, \`onLoop: 'warn'\`, default window of 50 calls) reads 4,000 documents in turn through a global tool (the cache holds 1,000), reads 200 recurring items through a session-scoped tool, writes documents (one call in five), and every 1,000 steps gets stuck: the same call 8 times, then A,B,A,B,… 8 calls; half-way between, a tool fails 4 times running. ${n(loop.bursts)} bursts, ${n(loop.detections)} loop detections.`,
       '',
@@ -145,7 +213,7 @@ const scenario: Scenario = {
       `From ${n(settled.calls)} calls (every document seen) to the end: ${loopGrowth >= 0 ? '+' : ''}${mb(loopGrowth)}. The detector keeps the last 50 calls and at most max(256, 4 × window) distinct call identities, whatever the session's length.`,
     ].join('\n');
     return {
-      ok: distinctOk && sessionsOk && loopOk,
+      ok: distinctOk && sessionsOk && persistentOk && loopOk,
       markdown,
       figures: {
         calls: s.calls,
@@ -166,6 +234,12 @@ const scenario: Scenario = {
         sessionsHeldByBackend: alive.sessionsHeldByBackend + serial.sessionsHeldByBackend,
         sessionsReachable: alive.sessionsReachable + serial.sessionsReachable,
         sessionsWatched: alive.sessionsWatched + serial.sessionsWatched,
+        persistentRuns: persistent.length,
+        persistentSessions: s.persistentSessions,
+        persistentEntriesAfter: persistent.reduce((sum, p) => sum + p.figures.entriesAfter, 0),
+        persistentSessionsHeld: persistent.reduce((sum, p) => sum + p.figures.sessionsHeldByBackend, 0),
+        persistentSessionsReachable: persistent.reduce((sum, p) => sum + p.figures.sessionsReachable, 0),
+        persistentRetainedMax: Math.max(0, ...persistent.map((p) => p.figures.endedRetained)),
         loopCalls: s.loopCalls,
         loopRetainedSettled: settled.retained,
         loopRetained: loopLast.retained,

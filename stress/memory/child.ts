@@ -5,11 +5,16 @@
 import { serve } from '../lib/child.js';
 import { distinctCalls } from './distinct.js';
 import { longSession } from './loop.js';
-import { endedSessions } from './sessions.js';
+import { endedSessions, type SessionBackend } from './sessions.js';
 
 export type MemoryRequest =
   | { readonly kind: 'distinct'; readonly calls: number; readonly maxEntries: number }
-  | { readonly kind: 'sessions'; readonly sessions: number; readonly shape: 'alive' | 'serial' }
+  | {
+      readonly kind: 'sessions';
+      readonly sessions: number;
+      readonly shape: 'alive' | 'serial';
+      readonly backend?: SessionBackend;
+    }
   | { readonly kind: 'loop'; readonly calls: number };
 
 serve(async (request: MemoryRequest): Promise<unknown> => {
@@ -17,7 +22,7 @@ serve(async (request: MemoryRequest): Promise<unknown> => {
     case 'distinct':
       return distinctCalls(request.calls, request.maxEntries);
     case 'sessions':
-      return endedSessions(request.sessions, request.shape);
+      return endedSessions(request.sessions, request.shape, request.backend);
     case 'loop':
       return longSession(request.calls);
   }

@@ -25,6 +25,11 @@ it('memory (CI size): bounded heap for distinct calls, ended sessions and a long
   expect(f('sessionsReachable'), markdown).toBe(0);
   expect(f('endedRetained'), markdown).toBeLessThan(0.25 * f('liveRetained'));
   expect(f('serialRetained'), markdown).toBeLessThan(0.25 * f('liveRetained'));
+  // The same on DiskBackend and RedisBackend: nothing of the ended sessions left in the backend or reachable.
+  expect(f('persistentRuns')).toBeGreaterThanOrEqual(1);
+  expect(f('persistentEntriesAfter')).toBe(f('persistentRuns'));
+  expect(f('persistentSessionsHeld'), markdown).toBe(0);
+  expect(f('persistentSessionsReachable'), markdown).toBe(0);
   // The long session: a bounded history, loops caught, and no growth once every document has been seen.
   expect(f('loopMaxHistory')).toBe(50);
   expect(f('loopMaxTracked')).toBeLessThanOrEqual(256);
