@@ -66,6 +66,7 @@ let truthDir = '';
 let items = 0;
 const version: number[] = [];
 const done: number[] = [];
+const writing: Promise<void>[] = [];
 
 const truthOf = (item: number) => Number(readFileSync(join(truthDir, String(item)), 'utf8'));
 const readItem = AgentCache({ name: 'readItem', resource: (item: number) => `item:${item}` })(
@@ -110,8 +111,21 @@ async function load(ms: number, lanes: number): Promise<LoadFigures> {
       const started = performance.now();
       try {
         if (Math.random() < 0.25) {
+          // Writes to one item apply in the order of their versions (each waits for the one before), so the
+          // source of truth only grows: otherwise a write held up by the busy file could land an older version
+          // after a newer one, and a correct read of the truth would count as stale.
           const v = ++version[item]!;
-          await writeItem(item, v);
+          const before = writing[item];
+          let finished!: () => void;
+          writing[item] = new Promise<void>((resolve) => {
+            finished = resolve;
+          });
+          try {
+            await before;
+            await writeItem(item, v);
+          } finally {
+            finished();
+          }
           done[item] = Math.max(done[item]!, v);
           writes++;
           if (pendingInvalidations().count > 0) writesLeftPending++;
