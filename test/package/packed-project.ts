@@ -43,7 +43,11 @@ function sh(cmd: string, args: readonly string[], cwd: string): string {
   return r.stdout;
 }
 
-export function createPackedProject(): PackedProject {
+/**
+ * `extra`: more packages the user installs (the README examples' imports), at this repository's dev versions when it
+ * has them.
+ */
+export function createPackedProject(extra: readonly string[] = []): PackedProject {
   const dir = mkdtempSync(join(tmpdir(), 'agent-cache-packed-'));
   sh('npm', ['run', 'build'], root);
   const packed = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', dir], root)) as {
@@ -56,7 +60,7 @@ export function createPackedProject(): PackedProject {
     }
   ).devDependencies;
   const dependencies: Record<string, string> = { 'agent-cache': `file:${tarball}` };
-  for (const name of PEERS) dependencies[name] = dev[name] ?? '*';
+  for (const name of [...PEERS, ...extra]) dependencies[name] ??= dev[name] ?? '*';
   writeFileSync(
     join(dir, 'package.json'),
     `${JSON.stringify({ name: 'user-project', private: true, type: 'module', dependencies }, null, 2)}\n`,
