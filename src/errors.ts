@@ -16,6 +16,7 @@ export type AgentCacheErrorCode =
   | 'E_PROMPT_PREFIX_VIOLATION'
   | 'E_BACKEND_CLOSED'
   | 'E_BACKEND_UNAVAILABLE'
+  | 'E_BACKEND_FAILED'
   | 'E_BACKEND_OPEN'
   | 'E_NOT_A_CACHE'
   | 'E_BACKEND_READ_ONLY'
@@ -24,6 +25,10 @@ export type AgentCacheErrorCode =
   | 'E_INVALIDATION_UNRECORDED'
   | 'E_BACKEND_TIMEOUT'
   | 'E_BACKEND_BUSY'
+  | 'E_STREAM_CANCELLED'
+  | 'E_USAGE'
+  | 'E_COMMAND_FAILED'
+  | 'E_BAD_TRACE'
   // Room for codes added by later modules without a breaking change of this union's consumers.
   | (string & {});
 
@@ -31,6 +36,7 @@ function isMarked(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
 }
 
+// plain Error on purpose: the base of every agent-cache error
 export class AgentCacheError extends Error {
   readonly code: AgentCacheErrorCode;
 
@@ -57,6 +63,7 @@ export class AgentCacheError extends Error {
 Object.defineProperty(AgentCacheError.prototype, MARKER, { value: true });
 
 /** Bad input: a wrong option, argument or value. A `TypeError` (and an `AgentCacheError`). */
+// plain Error on purpose: the base of agent-cache's bad-input errors, a TypeError as JavaScript users expect
 export class AgentCacheTypeError extends TypeError {
   readonly code: AgentCacheErrorCode;
 
@@ -75,6 +82,22 @@ export class BackendClosedError extends AgentCacheError {
 
   constructor(backend: string) {
     super('E_BACKEND_CLOSED', `${backend} is closed`);
+    this.backend = backend;
+  }
+}
+
+/**
+ * The store under a backend failed an operation (a SQLite error other than a busy file, an error reply from
+ * Redis); `cause` is the store's own error. The core turns it into an uncached call; direct callers see it thrown.
+ */
+export class BackendFailedError extends AgentCacheError {
+  /** Which backend, e.g. `DiskBackend(/var/cache/agent.sqlite)`. */
+  readonly backend: string;
+
+  constructor(backend: string, cause: unknown) {
+    super('E_BACKEND_FAILED', `${backend}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.backend = backend;
   }
 }

@@ -11,6 +11,7 @@ export {
   type AgentCacheErrorCode,
   AgentCacheTypeError,
   BackendClosedError,
+  BackendFailedError,
   MissingPeerDependencyError,
   UnsupportedRuntimeError,
 } from './errors.js';

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { AgentCacheError, AgentCacheTypeError, BackendClosedError } from '../errors.js';
+import { AgentCacheError, AgentCacheTypeError, BackendClosedError, BackendFailedError } from '../errors.js';
 import {
   type Backend,
   type BackendEntry,
@@ -14,7 +14,7 @@ import { openCacheFile } from './disk/open-file.js';
 import { rollback } from './disk/schema.js';
 import { sqlite } from './disk/sqlite.js';
 import { prepareStatements, type Statements } from './disk/statements.js';
-import { WriteQueue } from './disk/write-queue.js';
+import { isBusy, WriteQueue } from './disk/write-queue.js';
 import type { EntryInfo, InspectableBackend, InspectOptions } from './inspection.js';
 import { unregisterBackend } from './registry.js';
 import { encodeOrWarn, type Serializer, serializerOption } from './serializer.js';
@@ -153,7 +153,7 @@ export class DiskBackend implements Backend, InspectableBackend {
       // The freshness check reads the row's tags and gens as JSON: a row whose JSON is damaged fails it on every
       // call. Such a row is a miss and is dropped, like a value that does not decode; any other error is real.
       if (this.#damagedRow(k)) return undefined;
-      throw error;
+      throw this.#failure(error);
     }
     if (row === undefined) return undefined;
     let value: unknown;
@@ -191,8 +191,12 @@ export class DiskBackend implements Backend, InspectableBackend {
   generations(tags: readonly string[]): readonly number[] {
     this.#open();
     if (tags.length === 0) return [];
-    const rows = this.#s.generations.all(JSON.stringify(tags.map(storable))) as unknown as [number][];
-    return rows.map((row) => row[0]);
+    try {
+      const rows = this.#s.generations.all(JSON.stringify(tags.map(storable))) as unknown as [number][];
+      return rows.map((row) => row[0]);
+    } catch (error) {
+      throw this.#failure(error);
+    }
   }
 
   set(key: string, entry: BackendEntry): MaybePromise<boolean> {
@@ -334,15 +338,19 @@ export class DiskBackend implements Backend, InspectableBackend {
   #transaction<T>(fn: () => T, wait: boolean): T {
     this.#writable();
     const db = this.#db!;
-    if (wait) {
-      db.exec('BEGIN IMMEDIATE');
-    } else {
-      db.exec('PRAGMA busy_timeout = 0');
-      try {
+    try {
+      if (wait) {
         db.exec('BEGIN IMMEDIATE');
-      } finally {
-        db.exec(`PRAGMA busy_timeout = ${SYNC_WAIT_MS}`);
+      } else {
+        db.exec('PRAGMA busy_timeout = 0');
+        try {
+          db.exec('BEGIN IMMEDIATE');
+        } finally {
+          db.exec(`PRAGMA busy_timeout = ${SYNC_WAIT_MS}`);
+        }
       }
+    } catch (error) {
+      throw this.#failure(error);
     }
     try {
       const result = fn();
@@ -350,8 +358,16 @@ export class DiskBackend implements Backend, InspectableBackend {
       return result;
     } catch (error) {
       rollback(db);
-      throw error;
+      throw this.#failure(error);
     }
+  }
+
+  /** What a failed SQLite call throws: a busy file stays itself (the write queue retries it), anything else of
+   * SQLite's becomes a BackendFailedError carrying it. */
+  #failure(error: unknown): unknown {
+    return isBusy(error) || AgentCacheError.isInstance(error)
+      ? error
+      : new BackendFailedError(`DiskBackend(${this.path})`, error);
   }
 
   /**

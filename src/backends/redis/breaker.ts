@@ -1,10 +1,27 @@
-import { AgentCacheError } from '../../errors.js';
+import { AgentCacheError, BackendFailedError } from '../../errors.js';
 
-/** Raised instead of sending a command while the circuit is open or the connection is down. */
+/**
+ * Raised instead of sending a command while the circuit is open or the connection is down, and for a command that
+ * failed because Redis could not serve it (no answer within the timeout, a lost connection); `cause` is ioredis's
+ * error when there is one.
+ */
 export class RedisUnavailableError extends AgentCacheError {
-  constructor(message: string) {
-    super('E_BACKEND_UNAVAILABLE', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('E_BACKEND_UNAVAILABLE', message, options);
   }
+}
+
+/**
+ * What a failed command rejects with: agent-cache's own errors as they are; an error reply from Redis (ioredis's
+ * `ReplyError`: OOM, READONLY, WRONGTYPE...) as a BackendFailedError; any other ioredis error (a connection that
+ * closed, a stream that is not writable) as a RedisUnavailableError. Each keeps ioredis's error as `cause`.
+ */
+export function redisFailure(error: unknown): AgentCacheError {
+  if (AgentCacheError.isInstance(error)) return error as AgentCacheError;
+  if ((error as { name?: unknown } | null)?.name === 'ReplyError')
+    return new BackendFailedError('Redis', error);
+  const message = error instanceof Error ? error.message : String(error);
+  return new RedisUnavailableError(`Redis: ${message}`, { cause: error });
 }
 
 export interface BreakerOptions {
@@ -68,7 +85,7 @@ export class CircuitBreaker {
           if (watch.done) return;
           watch.done = true;
           this.#failed(probe);
-          reject(error);
+          reject(redisFailure(error));
         },
       );
     });
