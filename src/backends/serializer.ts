@@ -70,7 +70,7 @@ export function encodeOrWarn(
   try {
     const encoded = serializer.encode(value);
     if (!(encoded instanceof Uint8Array))
-      throw new TypeError('its serializer.encode did not return a Uint8Array');
+      throw new AgentCacheTypeError('its serializer.encode did not return a Uint8Array');
     bytes = Buffer.isBuffer(encoded)
       ? encoded
       : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);

@@ -1,15 +1,21 @@
+import { AgentCacheError, type AgentCacheErrorCode } from '../errors.js';
+
 /**
  * The command line: a command, its positional arguments and its options, in any order (`--json` may come before
  * or after the target). `--name value` and `--name=value` both work; `--` ends the options, for a file whose name
  * starts with a dash. Anything wrong is a `UsageError` (exit code 2).
  */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+export class UsageError extends AgentCacheError {
+  constructor(message: string) {
+    super('E_USAGE', message);
+  }
 }
 
 /** A failure that is not the user's wording: a missing target, a file that is not a cache (exit code 1). */
-export class CommandError extends Error {
-  override readonly name = 'CommandError';
+export class CommandError extends AgentCacheError {
+  constructor(message: string, options?: ErrorOptions & { readonly code?: AgentCacheErrorCode }) {
+    super(options?.code ?? 'E_COMMAND_FAILED', message, options);
+  }
 }
 
 export interface OptionSpec {

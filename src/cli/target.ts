@@ -48,7 +48,9 @@ export async function openTarget(target: string, options: TargetOptions): Promis
       options.readOnly ? { path: target, readOnly: true } : { path: target, create: false },
     );
   } catch (error) {
-    throw new CommandError(AgentCacheError.isInstance(error) ? error.message : String(error));
+    if (AgentCacheError.isInstance(error))
+      throw new CommandError(error.message, { code: error.code, cause: error });
+    throw new CommandError(String(error), { cause: error });
   }
   return { label: target, detail: '', backend, close: () => backend.close() };
 }
@@ -83,7 +85,8 @@ async function connect(url: string, label: string) {
   try {
     return await connectOnce(url);
   } catch (error) {
-    if (AgentCacheError.isInstance(error)) throw new CommandError(error.message);
+    if (AgentCacheError.isInstance(error))
+      throw new CommandError(error.message, { code: error.code, cause: error });
     throw new CommandError(`cannot connect to ${label}: ${(error as Error).message || String(error)}`);
   }
 }

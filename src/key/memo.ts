@@ -1,3 +1,4 @@
+import { AgentCacheTypeError } from '../errors.js';
 import { canonicalEncode } from './canonical.js';
 import { compactKey, MAX_RAW_KEY_LENGTH } from './compact.js';
 import { Shape } from './memo-shape.js';
@@ -349,7 +350,7 @@ interface LongKey {
 
 /** Whether `text` is the canonical encoding of `value`, compared the way the memo compares them (for tests). */
 export function matchesEncoding(value: unknown, text: string): boolean {
-  if (walk.busy) throw new Error('matchesEncoding: not from inside a walk');
+  if (walk.busy) throw new AgentCacheTypeError('matchesEncoding: not from inside a walk');
   walk.busy = true;
   try {
     return walkValue(value) !== BAIL && new Shape().matches(text, 0, true);

@@ -151,7 +151,7 @@ export async function checkGenerationsModel(
       await runAgainstModel(backend, ops);
       return undefined;
     } catch (error) {
-      return error ?? new Error('undefined was thrown');
+      return error ?? new AssertionError({ message: 'undefined was thrown' });
     } finally {
       await backend.close();
     }

@@ -3,6 +3,8 @@
  * hold (separators, newlines, NUL, lone surrogates, any Unicode); comparing stored tags with expected ones agrees
  * with string equality; anything that is not an entry is refused rather than misread.
  */
+
+import { AgentCacheError } from 'agent-cache';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeEntry, hasTags, readHeader, readTags } from '../../src/backends/redis/entry.js';
@@ -82,7 +84,16 @@ describe('Redis entry format', () => {
       Buffer.from('[0,[],[],null]\nvalue'),
       good.subarray(0, 8),
     ];
-    for (const blob of bad) expect(() => readHeader(blob)).toThrow(TypeError);
+    for (const blob of bad) {
+      let error: unknown;
+      try {
+        readHeader(blob);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(AgentCacheError);
+      expect((error as AgentCacheError).code).toBe('E_NOT_A_CACHE');
+    }
     expect(readHeader(good).valueAt).toBe(good.length - 'value'.length);
   });
 });

@@ -1,3 +1,4 @@
+import { AgentCacheError } from '../../errors.js';
 import type { BackendEntry } from '../contract.js';
 import { fromStorable, storable } from '../storable-text.js';
 
@@ -60,11 +61,11 @@ function text(s: string): string {
 /** Reads a blob's header; throws for a blob that is not an entry. */
 export function readHeader(blob: Buffer): EntryHeader {
   const r = new Reader(blob);
-  if (blob[0] !== A) throw new TypeError('not an entry');
+  if (blob[0] !== A) throw notAnEntry('not an entry');
   r.at = 1;
   const length = r.int(COLON);
   const valueAt = r.at + length;
-  if (valueAt > blob.length) throw new TypeError('not an entry: truncated header');
+  if (valueAt > blob.length) throw notAnEntry('not an entry: truncated header');
   const expiresAt = r.int(COMMA);
   const createdAt = r.int(COMMA);
   const durationMs = r.int(COMMA) / 1_000;
@@ -76,7 +77,7 @@ export function readHeader(blob: Buffer): EntryHeader {
   else sessionId = r.text();
   const tagsAt = r.at;
   for (let i = 0; i < tagCount; i++) r.skipText();
-  if (r.at !== valueAt) throw new TypeError('not an entry: bad header');
+  if (r.at !== valueAt) throw notAnEntry('not an entry: bad header');
   return { expiresAt, createdAt, durationMs, gens, sessionId, tagsAt, tagCount, valueAt };
 }
 
@@ -153,10 +154,10 @@ class Reader {
       const c = blob[i]!;
       if (c === end) break;
       const digit = c - 48;
-      if (digit < 0 || digit > 9) throw new TypeError('not an entry: bad number');
+      if (digit < 0 || digit > 9) throw notAnEntry('not an entry: bad number');
       n = n * 10 + digit;
     }
-    if (i === start || i === blob.length) throw new TypeError('not an entry: bad number');
+    if (i === start || i === blob.length) throw notAnEntry('not an entry: bad number');
     this.at = i + 1;
     return n;
   }
@@ -166,13 +167,18 @@ class Reader {
     const length = this.int(COLON);
     const start = this.at;
     this.at += length;
-    if (this.at > this.#blob.length) throw new TypeError('not an entry: truncated text');
+    if (this.at > this.#blob.length) throw notAnEntry('not an entry: truncated text');
     return this.#blob.toString('utf8', start, this.at);
   }
 
   skipText(): void {
     const length = this.int(COLON);
     this.at += length;
-    if (this.at > this.#blob.length) throw new TypeError('not an entry: truncated text');
+    if (this.at > this.#blob.length) throw notAnEntry('not an entry: truncated text');
   }
+}
+
+/** A value under the prefix that is not an entry (written by something else, or damaged): read as a miss. */
+function notAnEntry(message: string): AgentCacheError {
+  return new AgentCacheError('E_NOT_A_CACHE', message);
 }

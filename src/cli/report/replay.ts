@@ -81,6 +81,7 @@ export interface ReplayReport {
 }
 
 /** The error a replayed call throws: the trace's `error` text. */
+// plain Error on purpose: it stands for the recorded tool's own error, which is never agent-cache's
 class RecordedError extends Error {}
 
 const silent: Logger = { warn() {} };

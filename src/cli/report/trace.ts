@@ -21,7 +21,11 @@ export interface TraceCall {
 }
 
 /** A line that is not a valid trace call. */
-export class TraceError extends CommandError {}
+export class TraceError extends CommandError {
+  constructor(message: string) {
+    super(message, { code: 'E_BAD_TRACE' });
+  }
+}
 
 /**
  * Reads the calls of a trace file one by one, without loading it whole. `onBytes` hears how far the reading got,

@@ -1,3 +1,4 @@
+import { AgentCacheError } from '../../errors.js';
 import { finishedNormally, marked } from './recorded.js';
 import type { StreamPart } from './types.js';
 
@@ -93,7 +94,9 @@ export class StreamFlight {
             if (this.#state !== 'reading') {
               leave();
               controller.error(
-                this.#state === 'failed' ? this.#error : new Error('the model stream was cancelled'),
+                this.#state === 'failed'
+                  ? this.#error
+                  : new AgentCacheError('E_STREAM_CANCELLED', 'the model stream was cancelled'),
               );
               return;
             }

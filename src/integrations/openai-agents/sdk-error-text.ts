@@ -35,6 +35,7 @@ async function probe(): Promise<FailureText> {
       parameters: { type: 'object', properties: {}, required: [], additionalProperties: false },
       strict: true,
       execute: () => {
+        // plain Error on purpose: the probe tool fails as a user's tool would, and the SDK catches it
         throw new Error(SENTINEL);
       },
     });
