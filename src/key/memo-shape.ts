@@ -22,6 +22,11 @@ export class Shape {
   readonly #leaves: number[];
   /** The encoding between leaves: one more than there are leaves. */
   readonly #fragments: string[];
+  /**
+   * Set once the fragments were found, character by character, in a text the encoder wrote for a value of this
+   * shape: from then on the encoding of such a value can be written from them (`encode`) instead of by the encoder.
+   */
+  #checked = false;
 
   /** The shape of the tape in `walk`. */
   constructor() {
@@ -85,6 +90,34 @@ export class Shape {
     return true;
   }
 
+  /** Whether the fragments are known to be the encoder's (see #checked). */
+  get checked(): boolean {
+    return this.#checked;
+  }
+
+  /**
+   * Compares the fragments with `material`, the encoder's text for the value just walked (which fits this shape),
+   * and trusts them from then on if they are the same. Returns whether they are.
+   */
+  check(material: string): boolean {
+    if (this.matches(material, 0, true)) this.#checked = true;
+    return this.#checked;
+  }
+
+  /**
+   * The canonical encoding of the tape in `walk` (which fits this shape), written from the fragments and the leaves:
+   * what the encoder would write, without walking the value again. Only once the fragments are `checked`.
+   */
+  encode(): string {
+    const tape = walk.tape;
+    const leaves = this.#leaves;
+    const fragments = this.#fragments;
+    // A rope: the key that holds it is written out flat once (flatKey in memo.ts).
+    let text = '';
+    for (let j = 0; j < leaves.length; j++) text += fragments[j]! + encodeLeaf(tape[leaves[j]!]);
+    return text + fragments[leaves.length]!;
+  }
+
   /**
    * Whether `text` from `from` on is exactly the encoding of the tape in `walk` (which fits this shape). With
    * `fragments: false` the fragments are stepped over: only for a text known to have this shape.
@@ -107,6 +140,22 @@ export class Shape {
     const last = parts[leaves.length]!;
     if (fragments && matchText(last, text, p) < 0) return false;
     return p + last.length === text.length;
+  }
+}
+
+/** The encoding of a leaf (a primitive the walk took): the encoder's. */
+function encodeLeaf(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return quote(v);
+    case 'number':
+      return `n${v}`;
+    case 'boolean':
+      return v ? 'T' : 'F';
+    case 'undefined':
+      return 'U';
+    default:
+      return 'N';
   }
 }
 

@@ -69,6 +69,10 @@ export class KeyMemo<A extends Attachment = Attachment> {
   readonly #shapes = new Map<number, Shape>();
   /** The recent keys: two candidate slots per hash, the older one replaced. */
   readonly #recent: (Recent<A> | undefined)[];
+  /** The hash of each recent slot (-1: empty): a slot whose hash differs is passed over without reading it. */
+  readonly #recentHashes: Int32Array;
+  /** Keys ever put in the table of long keys since the last restart (none: it is not looked at). */
+  #longs = 0;
   /** The recent key the last `key()` call returned, if it came from there. */
   #lastRecent: Recent<A> | undefined;
   /** Hits in the large table, counted to promote one in PROMOTE of them to the recent table. */
@@ -81,6 +85,7 @@ export class KeyMemo<A extends Attachment = Attachment> {
     this.#slots = new Array(3 * this.#initialSlots);
     this.#maxSlots = Math.max(this.#initialSlots, powerOfTwo(options.maxSlots ?? DEFAULT_MAX_SLOTS));
     this.#recent = new Array(powerOfTwo(Math.max(2, options.recent ?? RECENT)));
+    this.#recentHashes = new Int32Array(this.#recent.length).fill(-1);
   }
 
   /** Number of slots now (it grows with the number of distinct keys, up to its bound). */
@@ -121,13 +126,20 @@ export class KeyMemo<A extends Attachment = Attachment> {
       } catch {
         hash = BAIL; // a getter threw: the encoder reports it, with its path
       }
-      const shape = hash === BAIL ? undefined : this.#shapeOfWalk();
-      if (shape === undefined) return flatKey(prefix, scope, canonicalEncode(value));
+      if (hash === BAIL) return flatKey(prefix, scope, canonicalEncode(value));
       // Sessions calling a tool with the same arguments land in different slots, not on each other's.
       hash = (hash ^ scopeSeed) & 0x7fffffff;
-      const found = this.#findRecent(hash, scope) ?? this.#find(hash, shape, scope);
+      // A recent key is verified by its whole tape, structure included: no shape needed.
+      const recent = this.#findRecent(hash, scope);
+      if (recent !== undefined) return recent;
+      const shape = this.#shapeOfWalk();
+      if (shape === undefined) return flatKey(prefix, scope, canonicalEncode(value));
+      const found = this.#find(hash, shape, scope);
       if (found !== undefined) return found;
-      const material = canonicalEncode(value);
+      // Once the encoder has been seen to write what the shape's fragments say, a value of that shape is encoded
+      // from its walk (no second walk, no sorting or quoting of names again).
+      const material = shape.checked ? shape.encode() : canonicalEncode(value);
+      if (!shape.checked) shape.check(material);
       const key = flatKey(prefix, scope, material);
       this.#remember(hash, shape, key, material, scope);
       return key;
@@ -156,6 +168,8 @@ export class KeyMemo<A extends Attachment = Attachment> {
   #restart(prefix: string): void {
     this.#prefix = prefix;
     this.#recent.fill(undefined);
+    this.#recentHashes.fill(-1);
+    this.#longs = 0;
     this.#slots = new Array(3 * this.#initialSlots);
     this.#long.fill(undefined);
     this.#filled = 0;
@@ -175,15 +189,22 @@ export class KeyMemo<A extends Attachment = Attachment> {
   /** A recent key whose arguments had the tape of the value just walked, under `scope`. */
   #findRecent(hash: number, scope: string): string | undefined {
     const recent = this.#recent;
-    const a = recent[hash & (recent.length - 1)];
-    if (a !== undefined && a.hash === hash && a.scope === scope && sameTape(a.tape)) {
-      this.#lastRecent = a;
-      return a.key;
+    const hashes = this.#recentHashes;
+    const i = hash & (recent.length - 1);
+    if (hashes[i] === hash) {
+      const a = recent[i]!;
+      if (a.scope === scope && sameTape(a.tape)) {
+        this.#lastRecent = a;
+        return a.key;
+      }
     }
-    const b = recent[this.#otherRecent(hash)];
-    if (b !== undefined && b.hash === hash && b.scope === scope && sameTape(b.tape)) {
-      this.#lastRecent = b;
-      return b.key;
+    const j = this.#otherRecent(hash);
+    if (hashes[j] === hash) {
+      const b = recent[j]!;
+      if (b.scope === scope && sameTape(b.tape)) {
+        this.#lastRecent = b;
+        return b.key;
+      }
     }
     return undefined;
   }
@@ -198,6 +219,7 @@ export class KeyMemo<A extends Attachment = Attachment> {
     const at = inA === undefined || (inB !== undefined && inA.age < inB.age) ? a : b;
     const entry: Recent<A> = { hash, scope, tape: takeTape(), key, item, age: ++this.#age };
     recent[at] = entry;
+    this.#recentHashes[at] = hash;
     this.#lastRecent = entry;
   }
 
@@ -210,11 +232,16 @@ export class KeyMemo<A extends Attachment = Attachment> {
     const a = this.#bucket(hash);
     const found = this.#findIn(a, hash, shape, scope);
     if (found !== undefined) return found;
-    const b = this.#otherBucket(hash);
-    if (b !== a) {
-      const other = this.#findIn(b, hash, shape, scope);
-      if (other !== undefined) return other;
+    // An item goes to its second bucket only when its first is full, and a slot is never emptied (until the table
+    // is rebuilt): a first bucket with room means the key is in neither.
+    if (this.#slots[a + 4] !== undefined) {
+      const b = this.#otherBucket(hash);
+      if (b !== a) {
+        const other = this.#findIn(b, hash, shape, scope);
+        if (other !== undefined) return other;
+      }
     }
+    if (this.#longs === 0) return undefined;
     const long = this.#long[hash & (LONG_SLOTS - 1)];
     if (long !== undefined && long.hash === hash && long.shape === shape && long.scope === scope) {
       if (shape.matches(long.material, 0, false)) return long.key;
@@ -262,8 +289,10 @@ export class KeyMemo<A extends Attachment = Attachment> {
    */
   #remember(hash: number, shape: Shape, key: string, material: string, scope: string): void {
     if (material.length > MAX_RAW_KEY_LENGTH) {
-      if (shape.matches(material, 0, true))
+      if (shape.matches(material, 0, true)) {
         this.#long[hash & (LONG_SLOTS - 1)] = { hash, scope, shape, material, key };
+        this.#longs++;
+      }
       return;
     }
     this.#place(this.#slots, ~hash, key, shape);
