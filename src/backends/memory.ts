@@ -184,8 +184,9 @@ export class MemoryBackend implements Backend {
   /** Takes an entry out of the index; `inRing`: it still has its slot (not an entry the ring just evicted). */
   #remove(entry: Stored, inRing = true): void {
     if (entry.used === Stored.GONE) return;
+    // An entry that has not gone is the one its key maps to (a replaced or dropped one is marked gone).
     const key = entry.key;
-    if (this.#index.get(key) === entry) this.#index.delete(key);
+    this.#index.delete(key);
     this.#bytes -= entry.size();
     const sessionId = entry.stamp.sessionId;
     if (sessionId !== undefined) {

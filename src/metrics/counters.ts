@@ -153,12 +153,20 @@ export class MetricsRecorder {
   readonly untooled = new Counters();
   readonly responses = new ResponseCounters();
 
+  /** The tool asked for last, and its counters: a session's hits mostly come from one tool at a time. */
+  #lastName: string | undefined;
+  #last: Counters | undefined;
+
   /** The counters of one tool; the same object for the life of the recorder (resets zero it in place). */
   tool(name: string): Counters {
-    const known = this.#tools.get(name);
-    if (known) return known;
-    const counters = new Counters();
-    this.#tools.set(name, counters);
+    if (name === this.#lastName) return this.#last!;
+    let counters = this.#tools.get(name);
+    if (counters === undefined) {
+      counters = new Counters();
+      this.#tools.set(name, counters);
+    }
+    this.#lastName = name;
+    this.#last = counters;
     return counters;
   }
 

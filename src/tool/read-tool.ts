@@ -320,12 +320,13 @@ export class ReadTool {
       args,
     };
     const started = performance.now();
-    record.promise = runAsFlight(record, () => this.#execute(thisArg, args, session, depth));
+    record.promise = runAsFlight(record, () => this.#start(thisArg, args, session, depth));
     this.#inflight.set(key, record);
     let value: unknown;
     try {
       value = await record.promise;
     } catch (error) {
+      this.#count('errors', session); // once per execution: callers that joined it do not count it again
       if (observed(missChannel))
         publishMiss(this.name, key, session, performance.now() - started, true, error);
       throw error;
@@ -533,27 +534,36 @@ export class ReadTool {
     return this.#uncached(thisArg, args, session, depth, 'pending-invalidation', key);
   }
 
-  /** Runs the function; inside a loop-detecting session, one level deeper in the async context. */
+  /** Runs the function, its failures counted in `errors`. */
   #execute(
     thisArg: unknown,
     args: unknown[],
     session: AgentCacheSession | undefined,
     depth: number,
   ): Promise<unknown> {
-    let result: Promise<unknown>;
+    return this.#start(thisArg, args, session, depth).catch((error: unknown) => {
+      this.#count('errors', session);
+      throw error;
+    });
+  }
+
+  /** Runs the function (inside a loop-detecting session, one level deeper in the async context); the caller counts
+   * a failure. */
+  #start(
+    thisArg: unknown,
+    args: unknown[],
+    session: AgentCacheSession | undefined,
+    depth: number,
+  ): Promise<unknown> {
     try {
       const value =
         session?.loop === undefined
           ? this.#fn.apply(thisArg, args)
           : contextStorage.run({ session, depth: depth + 1 }, () => this.#fn.apply(thisArg, args));
-      result = Promise.resolve(value);
+      return Promise.resolve(value);
     } catch (error) {
-      result = Promise.reject(error);
+      return Promise.reject(error);
     }
-    return result.catch((error: unknown) => {
-      this.#count('errors', session);
-      throw error;
-    });
   }
 
   /** #tagsFor, or undefined when the resource function throws (the miss path reports it). */

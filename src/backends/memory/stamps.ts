@@ -52,7 +52,10 @@ export class Stamps {
     return this.#sessionTags.keys();
   }
 
-  generations(tags: readonly string[]): number[] {
+  generations(tags: readonly string[]): readonly number[] {
+    // The tags of the last store (the same frozen array) whose stamp is still current: its generations are theirs.
+    const last = this.#last;
+    if (last !== undefined && last.source === tags && this.current(last.stamp)) return last.stamp.gens;
     const out = new Array<number>(tags.length);
     for (let i = 0; i < tags.length; i++) out[i] = this.#gens.get(tags[i]!) ?? this.#floor;
     return out;
