@@ -108,7 +108,7 @@ async function atSize(keys: number): Promise<SizeResult> {
       { name: 'agent-cache, parsed args', op: (i) => globalTool(parsed[i]!) },
       ...extra,
     ],
-    { rounds: ROUNDS, ops: OPS },
+    { rounds: ROUNDS, ops: OPS, clock: 'cpu' },
   );
   const session = new AgentCacheSession({ sessionId: `bench-${keys}` });
   const s = await session.run(async () => {
@@ -121,7 +121,7 @@ async function atSize(keys: number): Promise<SizeResult> {
         pmFresh,
         { name: 'agent-cache, session-scoped, parsed args', op: (i) => scoped(parsed[i]!) },
       ],
-      { rounds: ROUNDS, ops: OPS },
+      { rounds: ROUNDS, ops: OPS, clock: 'cpu' },
     );
   });
   const m = session.getMetrics();

@@ -63,6 +63,7 @@ export async function main(): Promise<void> {
   const r = await compare('Miss + store on a full bounded cache (every call new arguments)', contenders, {
     rounds: ROUNDS,
     ops: OPS,
+    clock: 'cpu',
   });
   for (const b of backends) if (b.size !== b.maxEntries) throw new Error('the backend did not stay full');
   const ns = (name: string) => r.medians[name]!;
