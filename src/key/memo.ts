@@ -57,6 +57,8 @@ export class KeyMemo<A extends Attachment = Attachment> {
   #slots: (number | string | A | Shape | undefined)[];
   readonly #initialSlots: number;
   #maxSlots: number;
+  /** Whether `maxSlots` was given to the constructor (then `allow` only raises it). */
+  readonly #explicitMax: boolean;
   /** The last bound `allow` was given (it is called on every miss). */
   #allowed = 0;
   #filled = 0;
@@ -84,6 +86,7 @@ export class KeyMemo<A extends Attachment = Attachment> {
     this.#initialSlots = powerOfTwo(Math.max(2, options.slots ?? 1024));
     this.#slots = new Array(3 * this.#initialSlots);
     this.#maxSlots = Math.max(this.#initialSlots, powerOfTwo(options.maxSlots ?? DEFAULT_MAX_SLOTS));
+    this.#explicitMax = options.maxSlots !== undefined;
     this.#recent = new Array(powerOfTwo(Math.max(2, options.recent ?? RECENT)));
     this.#recentHashes = new Int32Array(this.#recent.length).fill(-1);
   }
@@ -95,14 +98,17 @@ export class KeyMemo<A extends Attachment = Attachment> {
 
   /**
    * Lets the table grow to hold about `entries` keys: the most entries the backend behind this memo can hold (a
-   * bigger memo would only keep keys of evicted entries alive). Never shrinks the bound.
+   * bigger memo would only keep keys of evicted entries alive, and with them what is attached to them). The first
+   * bound given replaces the default `maxSlots` (not one passed to the constructor); later ones (another backend
+   * the same tool stores into) can only raise it.
    */
   allow(entries: number): void {
     if (entries === this.#allowed) return;
-    this.#allowed = entries;
     // A slot per entry and some room: with two buckets to choose from, a table 85% full still finds room.
     const slots = Math.min(MAX_SLOTS, powerOfTwo(Math.max(2, Math.ceil(entries * 1.15))));
-    if (slots > this.#maxSlots) this.#maxSlots = slots;
+    if (this.#allowed === 0 && !this.#explicitMax) this.#maxSlots = Math.max(slots, this.slots);
+    else if (slots > this.#maxSlots) this.#maxSlots = slots;
+    this.#allowed = entries;
   }
 
   /**

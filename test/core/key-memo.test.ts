@@ -119,6 +119,20 @@ describe('the key memo', () => {
     expect(bounded.slots).toBe(64);
   });
 
+  it('stays within what its backend holds: the first bound replaces the default, later ones only raise it', () => {
+    const memo = new KeyMemo();
+    memo.allow(1_000);
+    for (let i = 0; i < 20_000; i++) memo.key([{ id: `T-${i}` }], 'P', 'g');
+    expect(memo.slots).toBeLessThanOrEqual(2_048); // the default would have let it grow to 65,536
+    memo.allow(10_000);
+    for (let i = 0; i < 40_000; i++) memo.key([{ id: `U-${i}` }], 'P', 'g');
+    expect(memo.slots).toBeGreaterThan(2_048);
+    expect(memo.slots).toBeLessThanOrEqual(16_384);
+    memo.allow(100);
+    expect(memo.key([{ id: 'U-39999' }], 'P', 'g')).toBe(keyOf([{ id: 'U-39999' }]));
+    expect(memo.slots).toBeGreaterThan(2_048); // a smaller bound later (another backend) does not shrink it
+  });
+
   it('keeps an attachment beside its key, and hands it back only for equal arguments in the same scope', () => {
     const memo = new KeyMemo<{ key: string; value: number }>();
     const key = memo.key([{ id: 1 }], 'P', 'g');
