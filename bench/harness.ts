@@ -36,6 +36,8 @@ export interface CompareOptions {
    * affected.
    */
   readonly clock?: 'wall' | 'cpu';
+  /** Print the table (default true): a bench that repeats a comparison prints its first run only. */
+  readonly print?: boolean;
 }
 
 export interface ComparisonResult {
@@ -107,7 +109,7 @@ export async function compare(
   for (const [name, s] of samples) medians[name] = median(s);
   const ratios: Record<string, number> = {};
   for (const name of Object.keys(medians)) ratios[name] = medians[name]! / medians[baseline]!;
-  printTable(title, medians, ratios, baseline, rounds, ops, cpu);
+  if (options.print !== false) printTable(title, medians, ratios, baseline, rounds, ops, cpu);
   return { title, medians, ratios, baseline };
 }
 
@@ -161,5 +163,35 @@ export function target(
   const ok = direction === 'atMost' ? ratio <= limit : ratio >= limit;
   const op = direction === 'atMost' ? '<=' : '>=';
   console.log(`${ok ? 'PASS' : 'MISS'} ${label}: ${ratio.toFixed(2)} (target ${op} ${limit})`);
+  return ok;
+}
+
+/**
+ * How many times a bench repeats each comparison (`BENCH_RUNS`, default 3): a target's figure is the median of the
+ * runs' ratios, printed with their spread (min–max), so that one lucky or unlucky run cannot decide it.
+ */
+export const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+
+/** `0.41–0.49`: the spread of some ratios. */
+export function spread(values: readonly number[]): string {
+  return `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
+}
+
+/**
+ * A target measured over several runs: prints `PASS <label>: <median> (target <= <limit>; spread <min>–<max> over
+ * <n> runs)` (or `MISS ...`), judged on the median of the runs' ratios. Returns whether it held.
+ */
+export function targetOverRuns(
+  label: string,
+  ratios: readonly number[],
+  limit: number,
+  direction: 'atMost' | 'atLeast' = 'atMost',
+): boolean {
+  const m = median(ratios);
+  const ok = direction === 'atMost' ? m <= limit : m >= limit;
+  const op = direction === 'atMost' ? '<=' : '>=';
+  console.log(
+    `${ok ? 'PASS' : 'MISS'} ${label}: ${m.toFixed(2)} (target ${op} ${limit}; spread ${spread(ratios)} over ${ratios.length} runs)`,
+  );
   return ok;
 }

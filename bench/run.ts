@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- <filter>...]`: runs every bench/*.bench.ts (or those whose name contains a filter), each in its
  * own child process (bench/run-file.ts), shows what it prints as it runs, and writes that output into the file's own
- * section of BENCHMARKS.md. Sections of files that did not run are kept as they were; the targets table at the top
+ * section of BENCHMARKS.md. Sections of files that did not run are kept as they were (those of files that no longer
+ * exist are dropped); the targets table at the top
  * is rebuilt from the `PASS`/`MISS` lines of every section. Exits 1 when a bench failed (its section then keeps its
  * previous content).
  *
@@ -64,6 +65,9 @@ for (const f of files) {
 }
 
 sections.delete('targets');
+// A section whose bench file is gone (renamed or removed) describes nothing that `npm run bench` measures any more.
+const existing = new Set(readdirSync(dir).filter((f) => f.endsWith('.bench.ts')));
+for (const id of [...sections.keys()]) if (!existing.has(`${id}.bench.ts`)) sections.delete(id);
 const all = new Map([['targets', targetsTable(sections)], ...byId(sections)]);
 writeSections(out, 'bench', HEADER, all);
 console.error(`bench: wrote ${out}${failed ? ` — ${failed} file(s) FAILED` : ''}`);
@@ -155,19 +159,22 @@ function tidy(text: string): string {
 function targetsTable(all: ReadonlyMap<string, string>): string {
   const rows: string[] = [];
   for (const [id, text] of byId(all)) {
-    for (const m of text.matchAll(/^(PASS|MISS) (.+): (\S+) \(target ([<>]=) ([^)]+)\)$/gm)) {
+    for (const m of text.matchAll(
+      /^(PASS|MISS) (.+): (\S+) \(target ([<>]=) ([^;)]+)(?:; spread ([^)]+))?\)$/gm,
+    )) {
       rows.push(
-        `| ${id} | ${m[2]} | ${m[4]} ${m[5]} | ${m[3]} | ${m[1] === 'PASS' ? 'met' : '**missed**'} |`,
+        `| ${id} | ${m[2]} | ${m[4]} ${m[5]} | ${m[3]} | ${m[6] ?? '—'} | ${m[1] === 'PASS' ? 'met' : '**missed**'} |`,
       );
     }
   }
   return [
     '## Targets',
     '',
-    'Every target line of the sections below, from their latest runs.',
+    'Every target line of the sections below, from their latest runs. A bench that repeats its comparisons gives the',
+    "median of its runs as the figure and their spread (min–max of the runs' medians).",
     '',
-    '| bench | measure | target | measured | status |',
-    '| --- | --- | --- | ---: | --- |',
+    '| bench | measure | target | measured | spread | status |',
+    '| --- | --- | --- | ---: | --- | --- |',
     ...rows,
     '',
   ].join('\n');
