@@ -197,9 +197,28 @@ class DigestWalk implements Cuts {
   hits = 0;
   made = 0;
 
+  /** The same Merkle form without memos (see Usefulness), which still uses the memos of arrays near the root. */
+  readonly lean: LeanDigest;
+
   constructor(memo: DigestMemo) {
     this.#memo = memo;
     this.#walk = new CanonicalWalk(this);
+    this.lean = new LeanDigest(memo.strings, (a, depth) => this.#knownArray(a, depth));
+  }
+
+  /** The rep of array `a` at `depth` from its memo, if it has one that still holds (nothing is made). */
+  #knownArray(a: readonly unknown[], depth: number): string | undefined {
+    const own = this.#memo.arrays.get(a);
+    if (own === undefined || !this.#fits(own, depth)) return undefined;
+    if (own.frozen) return own.rep;
+    this.#memoRoot = false;
+    this.#again = false;
+    this.#element = undefined;
+    try {
+      return own.len === a.length && this.#prefixMatches(a, own, depth) ? own.rep : undefined;
+    } finally {
+      this.#madeFor = undefined;
+    }
   }
 
   /** `rep(value)`; throws the NotCanonicalisableError canonicalEncode throws for it. */
@@ -836,7 +855,6 @@ function flatRejection(value: unknown, error: unknown): NotCanonicalisableError 
 
 const memo = new DigestMemo();
 const shared = new DigestWalk(memo);
-const lean = new LeanDigest(memo.strings);
 
 /** Credit of the memo when the process starts, and its bounds (see Usefulness). */
 const CREDIT_START = 256;
@@ -943,16 +961,25 @@ export function canonicalDigestHex(value: unknown): string {
       r = walk.rep(value, false, false);
       usefulness.record(walk.hits, walk.made);
     } else {
-      try {
-        r = lean.rep(value);
-      } catch (error) {
-        throw flatRejection(value, error);
-      }
+      r = leanRep(walk, value);
     }
     return r.charCodeAt(0) === 72 /* H */
       ? Buffer.from(r.slice(1), 'base64url').toString('hex')
       : sha256(r, 'hex');
   });
+}
+
+function leanRep(walk: DigestWalk, value: unknown): string {
+  try {
+    return walk.lean.rep(value);
+  } catch (error) {
+    throw flatRejection(value, error);
+  }
+}
+
+/** The rep that the lean walk gives `value` (as canonicalDigest's, but nothing new is remembered); for tests. */
+export function leanDigest(value: unknown): string {
+  return withWalk((walk) => leanRep(walk, value));
 }
 
 /**

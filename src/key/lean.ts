@@ -13,9 +13,12 @@ import { CanonicalWalk, type Cuts, DIGEST_INLINE_LIMIT } from './walk.js';
 export class LeanDigest implements Cuts {
   readonly #walk: CanonicalWalk;
   readonly #strings: StringDigests;
+  readonly #known: KnownArray | undefined;
 
-  constructor(strings: StringDigests) {
+  /** `known`: the rep of an array near the root when a memo of it still holds (see KnownArray). */
+  constructor(strings: StringDigests, known?: KnownArray) {
     this.#strings = strings;
+    this.#known = known;
     this.#walk = new CanonicalWalk(this);
   }
 
@@ -29,6 +32,10 @@ export class LeanDigest implements Cuts {
   }
 
   array(a: readonly unknown[], depth: number): string {
+    if (depth <= KNOWN_DEPTH && this.#known !== undefined) {
+      const rep = this.#known(a, depth);
+      if (rep !== undefined) return rep;
+    }
     return cut(this.#walk.array(a, depth));
   }
 
@@ -37,6 +44,17 @@ export class LeanDigest implements Cuts {
     return depth <= 1 ? this.#strings.rep(s) : stringRep(s);
   }
 }
+
+/**
+ * The rep of array `a` (at `depth`) from a memo made of it earlier and re-checked now, or undefined. A caller that
+ * passes the same tool list with every request (most do, unless a framework copies it) has it re-checked, not
+ * encoded again, even while nothing else of its requests is remembered. Asked only for arrays this near the root
+ * (a request's `tools`, or `call.tools` under a wrapper): one WeakMap lookup each, where deeper arrays (a
+ * message's content parts) would cost one per message.
+ */
+export type KnownArray = (a: readonly unknown[], depth: number) => string | undefined;
+
+const KNOWN_DEPTH = 3;
 
 function cut(body: string): string {
   return body.length > DIGEST_INLINE_LIMIT ? `H${sha256(body, 'base64url')}` : body;

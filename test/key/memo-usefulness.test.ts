@@ -24,12 +24,27 @@ describe('cacheKey while memos go unused, and when they are used again', () => {
   it('gives the same keys, and in-place edits still change them', () => {
     const fixed = [0, 1, 2].map((i) => freshRequest(-1 - i));
     const before = fixed.map((r) => cacheKey(r));
+    // A tool list passed with every request, while nothing else is reused: its memo is still used, re-checked.
+    const sharedTools = [0, 1, 2, 3].map((i) => ({
+      name: `tool${i}`,
+      description: long(`shared ${i}`, 300),
+    }));
+    const withShared = (i: number) => ({ ...freshRequest(i), tools: sharedTools });
+    const sharedBefore = cacheKey(withShared(-10));
     // Many requests whose objects are all new: nothing made for one is ever found again.
     const seen = new Set<string>();
     for (let i = 0; i < 1500; i++) seen.add(cacheKey(freshRequest(i)));
     expect(seen.size).toBe(1500);
     expect(fixed.map((r) => cacheKey(structuredClone(r)))).toEqual(before);
     expect(fixed.map((r) => cacheKey(r))).toEqual(before);
+    expect(cacheKey(withShared(-10))).toBe(sharedBefore);
+    sharedTools[2]!.description += ' (edited in place)';
+    const edited = cacheKey(withShared(-10));
+    expect(edited).not.toBe(sharedBefore);
+    expect(edited).toBe(cacheKey(structuredClone(withShared(-10))));
+    sharedTools.push({ name: 'tool4', description: 'added' });
+    expect(cacheKey(withShared(-10))).not.toBe(edited);
+    expect(cacheKey(withShared(-10))).toBe(cacheKey(structuredClone(withShared(-10))));
 
     // Then a conversation that re-sends its messages turn after turn, edited in place now and then.
     const tools = [{ name: 'lookup', description: long('lookup', 600) }];
