@@ -951,13 +951,14 @@ export function digestStillValid(value: unknown, handle: DigestHandle): boolean 
 /** SHA-256 (64 lowercase hex) that identifies `value`: of its canonical encoding when small, else of its body. */
 export function canonicalDigestHex(value: unknown): string {
   return withWalk((walk) => {
-    // Small values (one short message, tool arguments): the flat encoder's tight loop, same result by definition.
-    if (walk.isSmall(value)) {
-      const encoded = canonicalEncode(value);
-      if (encoded.length <= DIGEST_INLINE_LIMIT) return sha256(encoded, 'hex');
-    }
     let r: string;
     if (usefulness.memoize()) {
+      // Small values (one short message, tool arguments): the flat encoder's tight loop, same result by
+      // definition (the lean walk below is that loop too, wherever nothing is cut).
+      if (walk.isSmall(value)) {
+        const encoded = canonicalEncode(value);
+        if (encoded.length <= DIGEST_INLINE_LIMIT) return sha256(encoded, 'hex');
+      }
       r = walk.rep(value, false, false);
       usefulness.record(walk.hits, walk.made);
     } else {

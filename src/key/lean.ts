@@ -1,5 +1,6 @@
 import { type StringDigests, stringRep } from './digest-strings.js';
 import { sha256 } from './hash.js';
+import { RecentLists } from './recent-lists.js';
 import { CanonicalWalk, type Cuts, DIGEST_INLINE_LIMIT } from './walk.js';
 
 /**
@@ -14,6 +15,9 @@ export class LeanDigest implements Cuts {
   readonly #walk: CanonicalWalk;
   readonly #strings: StringDigests;
   readonly #known: KnownArray | undefined;
+  readonly #lists = new RecentLists();
+  /** The `tools` array of the request being walked (see array()). */
+  #tools: unknown;
 
   /** `known`: the rep of an array near the root when a memo of it still holds (see KnownArray). */
   constructor(strings: StringDigests, known?: KnownArray) {
@@ -24,10 +28,16 @@ export class LeanDigest implements Cuts {
 
   /** The rep of `value`, the root of a request (its own fields' long strings are looked up in `strings`). */
   rep(value: unknown): string {
+    this.#tools = undefined;
     return this.#walk.value(value, 0);
   }
 
   plain(o: Record<string, unknown>, depth: number): string {
+    // The request, or the call options under a wrapper (`{ ..., call: { prompt, tools } }`): note its tool list.
+    if (depth <= 2) {
+      const tools = o.tools;
+      if (Array.isArray(tools)) this.#tools = tools;
+    }
     return cut(this.#walk.plain(o, depth));
   }
 
@@ -36,7 +46,14 @@ export class LeanDigest implements Cuts {
       const rep = this.#known(a, depth);
       if (rep !== undefined) return rep;
     }
-    return cut(this.#walk.array(a, depth));
+    if (a !== this.#tools) return cut(this.#walk.array(a, depth));
+    // A tool list: often new objects with the contents of one seen lately (see recent-lists.ts).
+    this.#tools = undefined;
+    const found = this.#lists.find(a);
+    if (found !== undefined) return found;
+    const rep = cut(this.#walk.array(a, depth));
+    this.#lists.remember(rep);
+    return rep;
   }
 
   longString(s: string, depth: number): string {

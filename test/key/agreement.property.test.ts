@@ -67,6 +67,9 @@ function expectLeanAgrees(value: unknown): void {
 function forms(value: unknown) {
   expectLeanAgrees(value);
   expectLeanAgrees(inLargeRequest(value));
+  // As a tool list's element, which the lean walk also finds again by its contents (recent-lists.ts).
+  expectLeanAgrees({ model: 'm', tools: [value, 'x'.repeat(1100)] });
+  expectLeanAgrees({ sdk: 'ai', call: { tools: [{ name: 't', value }] } });
   const flat = outcome(canonicalEncode, value);
   const merkle = outcome(cacheKey, value);
   expect(outcome(cacheKey, value)).toEqual(merkle);

@@ -46,6 +46,30 @@ describe('cacheKey while memos go unused, and when they are used again', () => {
     expect(cacheKey(withShared(-10))).not.toBe(edited);
     expect(cacheKey(withShared(-10))).toBe(cacheKey(structuredClone(withShared(-10))));
 
+    // Tool definitions built afresh for every call (as the AI SDK does), found again by their contents.
+    const schema = (limit: number) => ({
+      type: 'object',
+      properties: { q: { type: 'string' }, limit: { maximum: limit } },
+    });
+    const built = (limit: number, swap = false) =>
+      ['search', 'fetch'].map((name) =>
+        swap
+          ? { inputSchema: schema(limit), description: long(name, 200), name, type: 'function' }
+          : { type: 'function', name, description: long(name, 200), inputSchema: schema(limit) },
+      );
+    const call = (tools: unknown) => ({ sdk: 'ai', call: { prompt: freshRequest(7).messages, tools } });
+    const first = cacheKey(call(built(10)));
+    expect(cacheKey(call(built(10)))).toBe(first);
+    expect(cacheKey(call(built(10, true)))).toBe(first); // the same value, its keys in another order
+    const other = cacheKey(call(built(11)));
+    expect(other).not.toBe(first);
+    expect(other).toBe(cacheKey(structuredClone(call(built(11)))));
+    expect(cacheKey(call(built(10)))).toBe(first);
+    const changed = built(10);
+    changed[1]!.inputSchema.properties.q.type = 'number';
+    expect(cacheKey(call(changed))).not.toBe(first);
+    expect(cacheKey(call(changed))).toBe(cacheKey(structuredClone(call(changed))));
+
     // Then a conversation that re-sends its messages turn after turn, edited in place now and then.
     const tools = [{ name: 'lookup', description: long('lookup', 600) }];
     const history: Message[] = [];
