@@ -2,15 +2,15 @@
  * LLM layer benchmarks: cacheKey throughput on large chat requests against the order-sensitive baseline
  * (JSON.stringify + SHA-256) and safe-stable-stringify + SHA-256, cold and warm; and the per-turn cost of the key
  * (and of the prompt layout) over 300-turn conversations that grow by a new message object per turn, next to the
- * baseline's, with many conversations advanced in turn. Each target figure is the median of 3 runs, whose spread
- * is printed.
+ * baseline's, with many conversations advanced in turn. Each target figure is the median of BENCH_RUNS runs
+ * (default 3), with their spread.
  *
  *   npx tsx bench/run.ts llm        (or: npm run bench -- llm)
  */
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { cacheKey, PromptCacheLayout, segmentsFromMessages } from '../src/index.js';
-import { compare, machine, median, target } from './harness.js';
+import { compare, machine, median, RUNS, spread, targetOverRuns } from './harness.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const WORDS =
@@ -107,12 +107,12 @@ async function throughput(): Promise<void> {
     `The table is the first of ${RUNS} runs; cold cacheKey throughput / JSON.stringify + SHA-256 in each run:`,
   );
   log();
-  for (const tokens of sizes) log(`- ~${tokens / 1000}k tokens: ${spread(cold.get(tokens)!)}`);
+  for (const tokens of sizes) log(`- ~${tokens / 1000}k tokens: ${runsOf(cold.get(tokens)!)}`);
   log();
   for (const tokens of sizes) {
-    target(
-      `cold cacheKey throughput / JSON.stringify + SHA-256, ~${tokens / 1000}k tokens (median of runs)`,
-      median(cold.get(tokens)!),
+    targetOverRuns(
+      `cold cacheKey throughput / JSON.stringify + SHA-256, ~${tokens / 1000}k tokens`,
+      cold.get(tokens)!,
       0.8,
       'atLeast',
     );
@@ -152,9 +152,9 @@ function throughputAt(tokens: number, run: number): Record<string, number> {
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v) / 1000]));
 }
 
-/** Per-run figures and their min–max. */
-const spread = (values: readonly number[]): string =>
-  `${values.map((v) => v.toFixed(2)).join(', ')} (min–max ${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
+/** Each run's figure, then their min–max. */
+const runsOf = (values: readonly number[]): string =>
+  `${values.map((v) => v.toFixed(2)).join(', ')} (min–max ${spread(values)})`;
 
 interface Turn {
   user: Message;
@@ -167,8 +167,6 @@ const WINDOW = 4;
 const TURNS = 300;
 /** Conversations per contender, advanced in turn, one turn each, so that none finds its previous turn hot. */
 const CONVERSATIONS = 6;
-/** Independent runs of the whole growth measurement (new conversations each): the spread is their min–max. */
-const RUNS = 3;
 
 /** One contender of the growth measurement: what it does with each turn's request, and how its messages are made. */
 interface Grower {
@@ -346,19 +344,11 @@ async function growth(): Promise<void> {
   log();
   for (let n = 0; n < GROWERS.length; n++) {
     const ends = runs.map((run) => `${f(at(run[n]!, 10).total)} → ${f(at(run[n]!, TURNS).total)}`);
-    log(`- ${GROWERS[n]!.name}: ${spread(ratios[n]!)}; µs at turn 10 → ${TURNS}: ${ends.join(', ')}`);
+    log(`- ${GROWERS[n]!.name}: ${runsOf(ratios[n]!)}; µs at turn 10 → ${TURNS}: ${ends.join(', ')}`);
   }
   log();
-  target(
-    'growth, cacheKey, turn 300 / turn 10, plain mutable messages (median of runs)',
-    median(ratios[1]!),
-    1.5,
-  );
-  target(
-    'growth, cacheKey + layout, turn 300 / turn 10, plain mutable messages (median of runs)',
-    median(ratios[3]!),
-    1.5,
-  );
+  targetOverRuns('growth, cacheKey, turn 300 / turn 10, plain mutable messages', ratios[1]!, 1.5);
+  targetOverRuns('growth, cacheKey + layout, turn 300 / turn 10, plain mutable messages', ratios[3]!, 1.5);
 }
 
 async function branches(): Promise<void> {
