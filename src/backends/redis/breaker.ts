@@ -55,10 +55,17 @@ export class CircuitBreaker {
   }
 
   run<T>(command: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.runInto(command, { answer: resolve, fail: reject }));
+  }
+
+  /** run(), handing the outcome to `sink` rather than to a promise (one promise fewer per command). */
+  runInto<T>(command: () => Promise<T>, sink: Sink<T>): void {
     let probe = false;
     if (this.#openUntil !== 0) {
-      if (this.#probing || Date.now() < this.#openUntil)
-        return Promise.reject(new RedisUnavailableError('Redis circuit is open'));
+      if (this.#probing || Date.now() < this.#openUntil) {
+        sink.fail(new RedisUnavailableError('Redis circuit is open'));
+        return;
+      }
       this.#probing = probe = true;
     }
     let pending: Promise<T>;
@@ -67,28 +74,31 @@ export class CircuitBreaker {
     } catch (error) {
       pending = Promise.reject(error);
     }
-    return new Promise<T>((resolve, reject) => {
-      const watch = this.#watchdog.watch(() => {
-        this.#failed(probe);
-        reject(new RedisUnavailableError(`Redis did not answer within ${this.#options.timeout} ms`));
-      });
-      pending.then(
-        (value) => {
-          if (watch.done) return; // timed out already: reported as a failure, whatever came later
-          watch.done = true;
-          if (probe) this.#probing = false;
-          this.#failures = 0;
-          this.#openUntil = 0;
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (watch.done) return;
-          watch.done = true;
-          this.#failed(probe);
-          reject(redisFailure(error));
-        },
-      );
-    });
+    const watch = new Watch<T>(this, probe, sink);
+    this.#watchdog.watch(watch as Watch<unknown>);
+    pending.then(
+      (value) => watch.succeeded(value),
+      (error: unknown) => watch.failed(error),
+    );
+  }
+
+  /** A watched command answered in time. */
+  succeeded(probe: boolean): void {
+    if (probe) this.#probing = false;
+    this.#failures = 0;
+    this.#openUntil = 0;
+  }
+
+  /** A watched command failed, or did not answer in time. */
+  failed(probe: boolean): void {
+    if (probe) this.#probing = false;
+    if (++this.#failures >= this.#options.threshold || probe) {
+      this.#openUntil = Date.now() + this.#options.cooldown;
+    }
+  }
+
+  get timeout(): number {
+    return this.#options.timeout;
   }
 
   /** Counts a failure detected without sending anything (the connection is known to be down). */
@@ -104,19 +114,61 @@ export class CircuitBreaker {
     this.#failures = 0;
     this.#openUntil = 0;
   }
-
-  #failed(probe: boolean): void {
-    if (probe) this.#probing = false;
-    if (++this.#failures >= this.#options.threshold || probe) {
-      this.#openUntil = Date.now() + this.#options.cooldown;
-    }
-  }
 }
 
-interface Watch {
-  readonly epoch: number;
-  done: boolean;
-  readonly onTimeout: () => void;
+/** Where a watched command's outcome goes. */
+export interface Sink<T> {
+  answer(value: T): void;
+  fail(error: unknown): void;
+}
+
+/**
+ * One command under watch: hands its sink the command's answer, or a timeout failure when the watchdog gives up on
+ * it first (whatever comes later is then ignored). A settled watch leaves the watchdog at once, so nothing of a
+ * command is kept until the next tick.
+ */
+class Watch<T> {
+  readonly #breaker: CircuitBreaker;
+  readonly #probe: boolean;
+  readonly #sink: Sink<T>;
+  /** Watchdog tick at which it was sent. */
+  epoch = 0;
+  done = false;
+  /** Its neighbours in the watchdog's list of commands in flight (oldest first). */
+  prev: Watch<unknown> | undefined = undefined;
+  next: Watch<unknown> | undefined = undefined;
+  owner: Watchdog | undefined = undefined;
+
+  constructor(breaker: CircuitBreaker, probe: boolean, sink: Sink<T>) {
+    this.#breaker = breaker;
+    this.#probe = probe;
+    this.#sink = sink;
+  }
+
+  succeeded(value: T): void {
+    if (this.done) return; // timed out already: reported as a failure, whatever came later
+    this.#settle();
+    this.#breaker.succeeded(this.#probe);
+    this.#sink.answer(value);
+  }
+
+  failed(error: unknown): void {
+    if (this.done) return;
+    this.#settle();
+    this.#breaker.failed(this.#probe);
+    this.#sink.fail(redisFailure(error));
+  }
+
+  timedOut(): void {
+    this.done = true;
+    this.#breaker.failed(this.#probe);
+    this.#sink.fail(new RedisUnavailableError(`Redis did not answer within ${this.#breaker.timeout} ms`));
+  }
+
+  #settle(): void {
+    this.done = true;
+    this.owner?.remove(this as Watch<unknown>);
+  }
 }
 
 /** Ticks of the watchdog per timeout: a command times out between `timeout` and `timeout` × (1 + 1/STEPS). */
@@ -125,24 +177,38 @@ const STEPS = 8;
 /**
  * Bounds every command in time with one timer for all of them: a timer per command (and a clock read) costs more
  * than a hit on some machines. While commands are outstanding the timer ticks every `timeout / STEPS` ms; a command
- * still unanswered STEPS + 1 ticks after it was sent has waited at least `timeout` and is failed.
+ * still unanswered STEPS + 1 ticks after it was sent has waited at least `timeout` and is failed. The commands in
+ * flight are a linked list in the order they were sent; one that is answered unlinks itself.
  */
 class Watchdog {
   readonly #step: number;
   #epoch = 0;
-  #queue: Watch[] = [];
-  #head = 0;
+  #oldest: Watch<unknown> | undefined;
+  #newest: Watch<unknown> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(timeout: number) {
     this.#step = timeout / STEPS;
   }
 
-  watch(onTimeout: () => void): Watch {
-    const watch: Watch = { epoch: this.#epoch, done: false, onTimeout };
-    this.#queue.push(watch);
+  watch(watch: Watch<unknown>): void {
+    watch.epoch = this.#epoch;
+    watch.owner = this;
+    const newest = this.#newest;
+    watch.prev = newest;
+    if (newest === undefined) this.#oldest = watch;
+    else newest.next = watch;
+    this.#newest = watch;
     if (this.#timer === undefined) this.#arm();
-    return watch;
+  }
+
+  remove(watch: Watch<unknown>): void {
+    const { prev, next } = watch;
+    if (prev === undefined) this.#oldest = next;
+    else prev.next = next;
+    if (next === undefined) this.#newest = prev;
+    else next.prev = prev;
+    watch.prev = watch.next = watch.owner = undefined;
   }
 
   #arm(): void {
@@ -154,25 +220,11 @@ class Watchdog {
   readonly #tick = (): void => {
     this.#timer = undefined;
     const epoch = ++this.#epoch;
-    const queue = this.#queue;
-    while (this.#head < queue.length) {
-      const watch = queue[this.#head]!;
-      if (!watch.done) {
-        if (epoch - watch.epoch <= STEPS) break;
-        watch.done = true;
-        watch.onTimeout();
-      }
-      this.#head++;
+    for (let watch = this.#oldest; watch !== undefined; watch = this.#oldest) {
+      if (epoch - watch.epoch <= STEPS) break;
+      this.remove(watch);
+      watch.timedOut();
     }
-    if (this.#head === queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else {
-      if (this.#head > 1024) {
-        this.#queue = queue.slice(this.#head);
-        this.#head = 0;
-      }
-      this.#arm();
-    }
+    if (this.#oldest !== undefined) this.#arm();
   };
 }

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { CircuitBreaker } from './breaker.js';
+import type { CircuitBreaker, Sink } from './breaker.js';
 import type { Script } from './scripts.js';
 import { keySlot } from './slots.js';
 
@@ -47,22 +47,36 @@ export class RedisLink {
 
   /** One bounded operation (it may send several commands; the bound is on all of them together). */
   run<T>(operation: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.runInto(operation, { answer: resolve, fail: reject }));
+  }
+
+  /** run(), handing the outcome to `sink` rather than to a promise. */
+  runInto<T>(operation: () => Promise<T>, sink: Sink<T>): void {
     const closed = this.#closed();
-    if (closed !== undefined) return Promise.reject(closed);
+    if (closed !== undefined) {
+      sink.fail(closed);
+      return;
+    }
     const status = this.client.status;
     if (status === 'reconnecting' || status === 'close' || status === 'end') {
       try {
         this.#breaker.fail(`Redis connection is ${status}`);
       } catch (error) {
-        return Promise.reject(error);
+        sink.fail(error);
+        return;
       }
     }
-    return this.#breaker.run(operation);
+    this.#breaker.runInto(operation, sink);
   }
 
   /** The values of `keys`, in order: one MGET on a standalone Redis, one per slot on a cluster. */
   mget(keys: readonly string[]): Promise<Reply[]> {
     return this.run(() => this.mgetNow(keys));
+  }
+
+  /** mget(), handing the values to `sink`. */
+  mgetInto(keys: readonly string[], sink: Sink<Reply[]>): void {
+    this.runInto(() => this.mgetNow(keys), sink);
   }
 
   /** mget() inside an operation that is already bounded. */

@@ -1,4 +1,5 @@
 import type { BackendEntry } from '../contract.js';
+import type { Sink } from './breaker.js';
 import { type EntryHeader, hasTags, readHeader, readTags } from './entry.js';
 import type { KeyLayout } from './layout.js';
 import type { RedisLink } from './link.js';
@@ -91,14 +92,19 @@ export class LookupBatch {
 
   /** Sends the MGET of a batch (Sent calls back here). */
   send(sent: Sent, keys: string[]): void {
-    this.#link.mget(keys).then(sent.answer, sent.fail);
+    this.#link.mgetInto(keys, sent);
   }
 
   get layout(): KeyLayout {
     return this.#layout;
   }
 
-  answer(lookup: Lookup, entryAt: number, tagsAt: Int32Array | undefined, reply: readonly Reply[]): void {
+  answer(
+    lookup: Lookup,
+    entryAt: number,
+    tagsAt: readonly number[] | undefined,
+    reply: readonly Reply[],
+  ): void {
     const verdict = this.#verdict(lookup, entryAt, tagsAt, reply);
     if (verdict instanceof Promise) {
       verdict.then(
@@ -113,7 +119,7 @@ export class LookupBatch {
   #verdict(
     lookup: Lookup,
     entryAt: number,
-    tagsAt: Int32Array | undefined,
+    tagsAt: readonly number[] | undefined,
     reply: readonly Reply[],
   ): Verdict | Promise<Verdict> {
     const blob = reply[entryAt]!;
@@ -152,18 +158,18 @@ export class LookupBatch {
 }
 
 /** One MGET on its way: where each lookup's keys are in it, and what to do with the answer. */
-class Sent {
+class Sent implements Sink<Reply[]> {
   readonly #batch: LookupBatch;
   readonly #lookups: readonly Lookup[];
-  readonly #entries: Int32Array;
-  readonly #tags: (Int32Array | undefined)[];
+  readonly #entries: number[];
+  readonly #tags: (readonly number[] | undefined)[];
 
   constructor(batch: LookupBatch, lookups: readonly Lookup[]) {
     this.#batch = batch;
     this.#lookups = lookups;
     const layout = batch.layout;
     const list = new KeyList();
-    this.#entries = new Int32Array(lookups.length);
+    this.#entries = new Array<number>(lookups.length);
     this.#tags = new Array(lookups.length);
     for (let i = 0; i < lookups.length; i++) {
       const lookup = lookups[i]!;
@@ -173,14 +179,14 @@ class Sent {
     batch.send(this, list.keys);
   }
 
-  readonly answer = (reply: Reply[]): void => {
+  answer(reply: Reply[]): void {
     for (let i = 0; i < this.#lookups.length; i++)
       this.#batch.answer(this.#lookups[i]!, this.#entries[i]!, this.#tags[i], reply);
-  };
+  }
 
-  readonly fail = (error: unknown): void => {
+  fail(error: unknown): void {
     for (const lookup of this.#lookups) lookup.reject(error);
-  };
+  }
 }
 
 /** The keys of one read, each once (a linear search: a read has a handful of keys, or one batch's). */
@@ -208,12 +214,11 @@ export class KeyList {
 }
 
 /** For each tag, the positions of its shard's floor and of its generation key in `list`. */
-export function tagPositions(layout: KeyLayout, tags: readonly string[], list: KeyList): Int32Array {
-  const out = new Int32Array(tags.length * 2);
+export function tagPositions(layout: KeyLayout, tags: readonly string[], list: KeyList): number[] {
+  const out: number[] = [];
   for (let i = 0; i < tags.length; i++) {
     const tag = layout.tagKey(tags[i]!);
-    out[2 * i] = list.at(layout.floorKey(tag.shard));
-    out[2 * i + 1] = list.at(tag.key);
+    out.push(list.at(layout.floorKey(tag.shard)), list.at(tag.key));
   }
   return out;
 }
@@ -222,7 +227,7 @@ export function tagPositions(layout: KeyLayout, tags: readonly string[], list: K
  * The current generation of each tag from a reply: its key's value, or its shard's floor when the key is missing or
  * below the floor. undefined when a shard has no floor yet (first use, or a Redis that lost its data).
  */
-export function generationsFrom(positions: Int32Array, reply: readonly Reply[]): number[] | undefined {
+export function generationsFrom(positions: readonly number[], reply: readonly Reply[]): number[] | undefined {
   const n = positions.length >> 1;
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
