@@ -65,7 +65,7 @@ async function run(cluster: OwnCluster, single: OwnRedis): Promise<void> {
       { name: 'cached tool, single redis-server', op: (i) => singleTool(i % KEYS) },
       { name: 'cached tool, 3-node cluster', op: (i) => clusterTool(i % KEYS) },
     ],
-    { rounds: 21, ops: 1_000 },
+    { rounds: 41, ops: 500 },
   );
   const lanes = (op: (i: number) => Promise<unknown>) => async (round: number) => {
     const base = round * IN_FLIGHT * PER_LANE;
@@ -81,7 +81,7 @@ async function run(cluster: OwnCluster, single: OwnRedis): Promise<void> {
       { name: 'cached tool, single redis-server', op: lanes((i) => singleTool(i)) },
       { name: 'cached tool, 3-node cluster', op: lanes((i) => clusterTool(i)) },
     ],
-    { rounds: 21, ops: 10 },
+    { rounds: 41, ops: 4 },
   );
   const perSecond = (ns: number) => (1e9 * IN_FLIGHT * PER_LANE) / ns;
   let fresh = 1_000_000;
