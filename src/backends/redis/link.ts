@@ -83,10 +83,64 @@ export class RedisLink {
   mgetNow(keys: readonly string[]): Promise<Reply[]> {
     const client = this.client;
     if (!this.cluster) return client.callBuffer('MGET', ...keys) as Promise<Reply[]>;
-    return this.bySlot(keys, async (group) => {
-      if (group.length === 1) return [(await client.getBuffer(group[0]!)) as Reply];
-      return (await client.callBuffer('MGET', ...group)) as Reply[];
-    });
+    return this.#clusterMget(client as Cluster, keys);
+  }
+
+  /**
+   * On a cluster: one GET or MGET per slot, and the commands bound for one node sent together in one pipeline (one
+   * write and one read per node rather than one per slot: a batch of lookups touches many slots on few nodes).
+   * When the slot map moved under the grouping (a resharding), each slot's command goes on its own.
+   */
+  async #clusterMget(client: Cluster, keys: readonly string[]): Promise<Reply[]> {
+    const slots = new Map<number, number[]>();
+    for (let i = 0; i < keys.length; i++) {
+      const slot = keySlot(keys[i]!);
+      const group = slots.get(slot);
+      if (group === undefined) slots.set(slot, [i]);
+      else group.push(i);
+    }
+    const out = new Array<Reply>(keys.length);
+    const byNode = new Map<string, number[][]>();
+    for (const [slot, positions] of slots) {
+      const node = client.slots[slot]?.[0] ?? '';
+      const groups = byNode.get(node);
+      if (groups === undefined) byNode.set(node, [positions]);
+      else groups.push(positions);
+    }
+    const one = async (positions: readonly number[]) => {
+      const group = positions.map((i) => keys[i]!);
+      const replies =
+        group.length === 1
+          ? [(await client.getBuffer(group[0]!)) as Reply]
+          : ((await client.callBuffer('MGET', ...group)) as Reply[]);
+      for (let j = 0; j < positions.length; j++) out[positions[j]!] = replies[j]!;
+    };
+    await Promise.all(
+      [...byNode].map(async ([node, groups]) => {
+        if (groups.length === 1 || node === '') return Promise.all(groups.map(one));
+        const pipeline = client.pipeline();
+        for (const positions of groups) {
+          if (positions.length === 1) pipeline.getBuffer(keys[positions[0]!]!);
+          else pipeline.callBuffer('MGET', ...positions.map((i) => keys[i]!));
+        }
+        let results: [Error | null, unknown][] | null;
+        try {
+          results = await pipeline.exec();
+        } catch {
+          results = null; // not one node's any more: per slot instead
+        }
+        if (results === null) return Promise.all(groups.map(one));
+        for (let g = 0; g < groups.length; g++) {
+          const [error, value] = results[g]!;
+          if (error) throw error;
+          const positions = groups[g]!;
+          if (positions.length === 1) out[positions[0]!] = value as Reply;
+          else for (let j = 0; j < positions.length; j++) out[positions[j]!] = (value as Reply[])[j]!;
+        }
+        return undefined;
+      }),
+    );
+    return out;
   }
 
   /** Runs `command` once per slot of `keys` (once in all on a standalone Redis) and reassembles the answers. */
