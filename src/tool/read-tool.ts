@@ -334,7 +334,8 @@ export class ReadTool {
       if (this.#inflight.get(key) === record) this.#inflight.delete(key);
     }
     // Set before any joined caller resumes (they awaited the same promise after us), so they see what they saved.
-    const durationMs = performance.now() - started;
+    // Whole µs: finer is noise, and a whole number of µs is what a MemoryBackend keeps without a boxed number.
+    const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
     record.durationMs = durationMs;
     if (observed(missChannel)) publishMiss(this.name, key, session, durationMs, false);
     if (!record.cancelled) {

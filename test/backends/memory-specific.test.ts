@@ -136,4 +136,12 @@ describe('MemoryBackend specifics', () => {
     expect([...got.tags]).toEqual(['r:a']);
     expect(got.sessionId).toBeUndefined();
   });
+
+  it('reads back every duration exactly: whole µs, finer fractions, long, negative and odd values', () => {
+    const b = new MemoryBackend();
+    const durations = [0, 0.001, 12.345, 1_073_741.823, 0.0123456, 1 / 3, 2e6, 3.6e6 + 0.5, -1, 1e300];
+    durations.forEach((durationMs, i) => {
+      expect(store(b, `d${i}`, i, ['r:a'], { durationMs }).durationMs).toBe(durationMs);
+    });
+  });
 });

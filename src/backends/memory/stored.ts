@@ -1,6 +1,9 @@
 import type { BackendEntry } from '../contract.js';
 import type { Stamp } from './stamps.js';
 
+/** The longest duration kept as whole µs in the entry itself (a small integer on every platform). */
+const MAX_MICROS = 2 ** 30 - 1;
+
 /** Whole ms: createdAt is stored relative to it (see Stored). */
 const EPOCH = Date.now() - (Date.now() % 1000);
 
@@ -24,6 +27,12 @@ export class Stored implements BackendEntry {
    * EPOCH, is kept as given: reading it back is exact.
    */
   readonly #created: number | undefined;
+  /**
+   * durationMs as whole µs, a small integer kept in the object itself (a fraction of a ms would take a separately
+   * allocated number); one that is not a whole number of µs, or longer than about 17 minutes, is kept as given,
+   * in a box. Reading it back is exact either way (the read path measures whole µs).
+   */
+  readonly #micros: number | { readonly ms: number };
 
   constructor(
     readonly key: string,
@@ -31,10 +40,18 @@ export class Stored implements BackendEntry {
     readonly stamp: Stamp,
     readonly expiresAt: number,
     createdAt: number,
-    readonly durationMs: number,
+    durationMs: number,
   ) {
     // Whole ms are stored relative to EPOCH (and stay whole); anything else as given (and is not whole).
     this.#created = createdAt === 0 ? undefined : Number.isInteger(createdAt) ? createdAt - EPOCH : createdAt;
+    const micros = Math.round(durationMs * 1000);
+    this.#micros =
+      micros >= 0 && micros <= MAX_MICROS && micros / 1000 === durationMs ? micros : { ms: durationMs };
+  }
+
+  get durationMs(): number {
+    const micros = this.#micros;
+    return typeof micros === 'number' ? micros / 1000 : micros.ms;
   }
 
   get createdAt(): number {
