@@ -157,7 +157,7 @@ export class KeyMemo<A extends Attachment = Attachment> {
   /** What was attached to the key the last `key()` call returned, if anything. */
   attached(): A | undefined {
     const recent = this.#lastRecent;
-    if (recent !== undefined && typeof recent.item === 'object') return recent.item;
+    if (recent !== undefined) return typeof recent.item === 'object' ? recent.item : undefined;
     if (this.#last < 0) return undefined;
     const item = this.#slots[this.#last];
     return typeof item === 'object' ? (item as A) : undefined;
@@ -167,9 +167,11 @@ export class KeyMemo<A extends Attachment = Attachment> {
   attach(item: A | undefined, key: string): void {
     const kept = item !== undefined && item.key === key ? item : key;
     const recent = this.#lastRecent;
-    if (recent !== undefined && recent.key === key) recent.item = kept;
-    // Also in the large table: a key promoted to the recent table keeps what it found there once it leaves it.
-    if (this.#last >= 0 && keyOf(this.#slots[this.#last]) === key) this.#slots[this.#last] = kept;
+    if (recent !== undefined) {
+      if (recent.key === key) recent.item = kept;
+    } else if (this.#last >= 0 && keyOf(this.#slots[this.#last]) === key) {
+      this.#slots[this.#last] = kept;
+    }
   }
 
   #restart(prefix: string): void {
@@ -282,6 +284,7 @@ export class KeyMemo<A extends Attachment = Attachment> {
       // tape): what is called again and again ends up there.
       if (!checked || (++this.#hits & (PROMOTE - 1)) === 0) {
         this.#putRecent(hash, scope, key, item as string | A);
+        this.#last = -1;
       }
       return key;
     }
