@@ -208,16 +208,25 @@ class DigestWalk implements Cuts {
 
   /** The rep of array `a` at `depth` from its memo, if it has one that still holds (nothing is made). */
   #knownArray(a: readonly unknown[], depth: number): string | undefined {
-    const own = this.#memo.arrays.get(a);
-    if (own === undefined || !this.#fits(own, depth)) return undefined;
-    if (own.frozen) return own.rep;
+    this.#made = undefined;
+    this.#madeFor = undefined;
+    this.#element = undefined;
+    this.#slotFor = undefined;
     this.#memoRoot = false;
     this.#again = false;
-    this.#element = undefined;
+    this.#walk.deepest = depth;
     try {
-      return own.len === a.length && this.#prefixMatches(a, own, depth) ? own.rep : undefined;
+      const own = this.#memo.arrays.get(a);
+      if (this.#ownStillMatches(a, own, depth)) return own.rep;
+      // An array that extends one remembered before (the messages of a conversation's previous turn, which reached
+      // the memo through a probe or an earlier extension) is extended and remembered as the memo would: a
+      // conversation stays remembered while the requests around it are keyed lean.
+      const base = this.#baseOf(a, own, depth);
+      return base === undefined ? undefined : this.#remembered(a, depth, base);
     } finally {
       this.#madeFor = undefined;
+      this.#slotFor = undefined;
+      this.#slotVals = undefined;
     }
   }
 
@@ -510,23 +519,40 @@ class DigestWalk implements Cuts {
 
   array(a: readonly unknown[], depth: number): string {
     this.#element = undefined;
-    const memos = this.#memo;
-    const own = memos.arrays.get(a);
-    if (
-      own !== undefined &&
-      this.#fits(own, depth) &&
-      (own.frozen || (own.len === a.length && this.#prefixMatches(a, own, depth)))
-    ) {
+    const own = this.#memo.arrays.get(a);
+    if (this.#ownStillMatches(a, own, depth)) {
       this.#reach(depth + own.height - 1);
       this.#gave(a, own);
       this.hits++;
       return own.rep;
     }
-    const base =
-      own !== undefined && own.len < a.length && this.#fits(own, depth) && this.#prefixMatches(a, own, depth)
-        ? own
-        : this.#findPrefix(a, depth);
+    const base = this.#baseOf(a, own, depth);
     if (base !== undefined) this.hits++;
+    return this.#remembered(a, depth, base);
+  }
+
+  /** `own`, the memo of array `a` at `depth`, still gives its rep. */
+  #ownStillMatches(a: readonly unknown[], own: ArrayMemo | undefined, depth: number): own is ArrayMemo {
+    return (
+      own !== undefined &&
+      this.#fits(own, depth) &&
+      (own.frozen || (own.len === a.length && this.#prefixMatches(a, own, depth)))
+    );
+  }
+
+  /** A memo of the first elements of `a` (its own, before it grew in place, or an earlier array's), re-checked. */
+  #baseOf(a: readonly unknown[], own: ArrayMemo | undefined, depth: number): ArrayMemo | undefined {
+    return own !== undefined &&
+      own.len < a.length &&
+      this.#fits(own, depth) &&
+      this.#prefixMatches(a, own, depth)
+      ? own
+      : this.#findPrefix(a, depth);
+  }
+
+  /** The rep of array `a` at `depth`, walked (from `base` on, when it can be extended) and remembered. */
+  #remembered(a: readonly unknown[], depth: number, base: ArrayMemo | undefined): string {
+    const memos = this.#memo;
     const memo = this.#walkArray(a, depth, base?.hashed === true ? base : undefined);
     if (!this.#again && !memo.hashed && memo.rep.length < MEMO_MIN && !hasLongString(a)) {
       this.#gave(a, undefined);

@@ -63,11 +63,12 @@ export class LeanDigest implements Cuts {
 }
 
 /**
- * The rep of array `a` (at `depth`) from a memo made of it earlier and re-checked now, or undefined. A caller that
- * passes the same tool list with every request (most do, unless a framework copies it) has it re-checked, not
- * encoded again, even while nothing else of its requests is remembered. Asked only for arrays this near the root
- * (a request's `tools`, or `call.tools` under a wrapper): one WeakMap lookup each, where deeper arrays (a
- * message's content parts) would cost one per message.
+ * The rep of array `a` (at `depth`) from the memo, or undefined: its own memo, re-checked (a caller that passes the
+ * same tool list with every request has it re-checked, not encoded again), or the memo of an earlier array that it
+ * extends (a conversation's messages: extended and remembered, so a conversation stays remembered while nothing
+ * else of the requests around it is). Asked only for arrays this near the root (a request's `messages` and
+ * `tools`, or `call.prompt` and `call.tools` under a wrapper): a few WeakMap lookups each, where deeper arrays (a
+ * message's content parts) would cost them once per message.
  */
 export type KnownArray = (a: readonly unknown[], depth: number) => string | undefined;
 

@@ -94,4 +94,28 @@ describe('cacheKey while memos go unused, and when they are used again', () => {
       history.push(user, { role: 'assistant', content: long(`answer ${turn}`, 1200) });
     }
   });
+
+  it('keeps a conversation remembered among requests that are not, and still sees its in-place edits', () => {
+    const tools = [{ name: 'lookup', description: long('lookup', 600) }];
+    const history: Message[] = [];
+    let fresh = 0;
+    for (let turn = 0; turn < 50; turn++) {
+      // Between two turns, many requests whose objects are all new (they keep the memo out of use).
+      for (let i = 0; i < 40; i++) cacheKey(freshRequest(fresh++));
+      const user: Message = { role: 'user', content: long(`question ${turn}`, 650) };
+      const request = { model: 'm', system: long('rules', 800), tools, messages: [...history, user] };
+      const key = cacheKey(request);
+      expect(key).toBe(cacheKey(structuredClone(request)));
+      if (turn % 5 === 4) {
+        const edited = history[(turn * 7) % history.length]!;
+        const was = edited.content;
+        edited.content = `${was} (edited)`;
+        expect(cacheKey({ ...request, messages: [...request.messages] })).not.toBe(key);
+        expect(cacheKey(request)).toBe(cacheKey(structuredClone(request)));
+        edited.content = was;
+        expect(cacheKey({ ...request, messages: [...request.messages] })).toBe(key);
+      }
+      history.push(user, { role: 'assistant', content: long(`answer ${turn}`, 1200) });
+    }
+  });
 });
