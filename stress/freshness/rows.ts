@@ -84,14 +84,6 @@ export class Rig {
 let rows = 0;
 
 export async function runRow(rig: Rig, spec: RowSpec): Promise<RowResult> {
-  const t0 = Date.now();
-  try {
-    return await runRow2(rig, spec);
-  } finally {
-    console.error('ROW', spec.backend, spec.processes, spec.fault, Date.now() - t0);
-  }
-}
-async function runRow2(rig: Rig, spec: RowSpec): Promise<RowResult> {
   const label = `row${++rows}`;
   const backendSpec = rig.spec(spec.backend, label);
   const config = (name: string, ops: number): LoadConfig => ({
