@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { AgentCacheError } from '../../errors.js';
+import { isBusy } from './write-queue.js';
 
 /** Bumped whenever the layout below changes: a file with another version is moved aside, never migrated in place. */
 export const SCHEMA_VERSION = 2;
@@ -73,7 +74,15 @@ export function checkSchema(db: DatabaseSync): 'ok' | 'empty' {
     .sort();
   if (tables.length === 0) return 'empty';
   if (tables.join() !== TABLES.join()) throw new WrongSchemaError(`unexpected tables: ${tables.join(', ')}`);
-  const row = db.prepare(`SELECT v FROM meta WHERE k = 'schema'`).get() as { v: number } | undefined;
+  let row: { v: number } | undefined;
+  try {
+    row = db.prepare(`SELECT v FROM meta WHERE k = 'schema'`).get() as { v: number } | undefined;
+  } catch (error) {
+    // A meta table whose columns were changed (a tampered or damaged schema): not a cache. A busy file is not
+    // damage: the caller waits or retries.
+    if (isBusy(error)) throw error;
+    throw new WrongSchemaError(`its meta table cannot be read: ${(error as Error).message}`);
+  }
   if (row?.v !== SCHEMA_VERSION) {
     throw new WrongSchemaError(`schema version ${String(row?.v)}, expected ${SCHEMA_VERSION}`);
   }
