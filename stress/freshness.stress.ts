@@ -92,6 +92,8 @@ function markdown(
       'hit rate',
       'coalesced',
       'backend errors',
+      'pending at return',
+      'longest event-loop delay',
       'failed calls',
     ],
     ...rows.map((r) => [

@@ -1,9 +1,11 @@
 /**
  * Hostile input beyond key fuzzing (which stress/keys.stress.ts covers): 10 MB values through every backend,
- * unicode and separator-laden names, ids and arguments, tampered cache files and tampered Redis values.
+ * arguments and results nested 100,000 levels deep, unicode and separator-laden names, ids and arguments, tampered
+ * cache files and tampered Redis values.
  */
 import { probeRedis, REDIS_URL } from '../test/backends/fixtures/redis.js';
 import { type Check, captureLogs, Place } from './hostile/checks.js';
+import { deepNesting } from './hostile/deep-nesting.js';
 import { largeValues } from './hostile/large-values.js';
 import { hostileNames } from './hostile/names.js';
 import { inert, NODE_SERIALIZE, naiveRevive, resetCanary } from './hostile/payloads.js';
@@ -73,7 +75,8 @@ ${
 
 const scenario: Scenario = {
   id: 'hostile',
-  title: 'Hostile input: 10 MB values, hostile names and ids, tampered files and Redis values',
+  title:
+    'Hostile input: 10 MB values, 100k-deep nesting, hostile names and ids, tampered files and Redis values',
   async run(size) {
     const redis = await probeRedis();
     const place = new Place(redis);
@@ -92,6 +95,7 @@ const scenario: Scenario = {
       const big = await largeValues(place, SIZES[size].mb);
       checks.push(big.check);
       large = big.rows;
+      for (const kind of place.kinds) checks.push(await deepNesting(place, kind, 100_000));
       for (const kind of place.kinds) checks.push(...(await hostileNames(place, kind, SIZES[size].names)));
       // The payload is live: a naive reviver runs it.
       naiveRevive(JSON.stringify(NODE_SERIALIZE));

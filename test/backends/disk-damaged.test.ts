@@ -57,6 +57,9 @@ describe('DiskBackend with damage inside the file', () => {
   for (const [what, change] of [
     ['tags that are not JSON', "UPDATE entries SET tags = 'not json'"],
     ['gens that are not JSON', "UPDATE entries SET gens = '['"],
+    // SQLite's JSON reader takes a raw control character inside a string; JSON.parse does not.
+    ['tags only SQLite reads as JSON', `UPDATE entries SET tags = replace(tags, '"]', char(1) || '"]')`],
+    ['gens only SQLite reads as JSON', "UPDATE entries SET gens = replace(gens, ']', ',]')"],
   ] as const) {
     it(`a row with ${what} is a miss, dropped, and cached again`, async () => {
       const path = await seeded();

@@ -34,13 +34,31 @@ export class DiskEntry implements BackendEntry {
     this.#sessionId = sessionId;
   }
 
+  /**
+   * The lookups only return rows whose tags and gens are valid JSON (SQLite's own JSON reader is laxer than
+   * JSON.parse); a row damaged inside that JSON still never throws here: its tags read as the raw text, a tag no
+   * write uses, and its gens as none.
+   */
   get tags(): readonly string[] {
-    this.#tags ??= (JSON.parse(this.#tagsJson) as string[]).map(fromStorable);
+    if (this.#tags === undefined) {
+      try {
+        this.#tags = (JSON.parse(this.#tagsJson) as unknown[]).map((tag) => fromStorable(tag as string));
+      } catch {
+        this.#tags = [this.#tagsJson];
+      }
+    }
     return this.#tags;
   }
 
   get gens(): readonly number[] {
-    this.#gens ??= JSON.parse(this.#gensJson) as number[];
+    if (this.#gens === undefined) {
+      try {
+        const gens: unknown = JSON.parse(this.#gensJson);
+        this.#gens = Array.isArray(gens) ? (gens as number[]) : [];
+      } catch {
+        this.#gens = [];
+      }
+    }
     return this.#gens;
   }
 

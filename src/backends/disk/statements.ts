@@ -59,13 +59,14 @@ export function prepareStatements(db: DatabaseSync): Statements {
   return {
     getFresh: prepare(
       `SELECT value, expires_at, tags, gens, session_id, created_at, duration_ms FROM entries e
-       WHERE key = ?1 AND (expires_at = 0 OR expires_at > ?2)
+       WHERE key = ?1 AND (expires_at = 0 OR expires_at > ?2) AND json_valid(e.tags) AND json_valid(e.gens)
          AND NOT EXISTS (SELECT 1 FROM json_each(e.tags) t LEFT JOIN gens g ON g.tag = t.value
                          WHERE ${current('g.gen')} IS NOT (e.gens ->> t.key))`,
       true,
     ),
     getAny: prepare(
-      `SELECT value, expires_at, tags, gens, session_id, created_at, duration_ms FROM entries WHERE key = ?1`,
+      `SELECT value, expires_at, tags, gens, session_id, created_at, duration_ms FROM entries
+       WHERE key = ?1 AND json_valid(tags) AND json_valid(gens)`,
       true,
     ),
     generations: prepare(
