@@ -17,6 +17,7 @@ import { resourceTag } from '../src/tool/tags.js';
 import { OwnCluster, OwnRedis } from '../test/backends/fixtures/redis.js';
 import { toolResult } from './fixtures.js';
 import { compare } from './harness.js';
+import { inFlight } from './in-flight.js';
 
 const KEYS = 10_000;
 const IN_FLIGHT = 64;
@@ -67,14 +68,8 @@ async function run(cluster: OwnCluster, single: OwnRedis): Promise<void> {
     ],
     { rounds: 41, ops: 500 },
   );
-  const lanes = (op: (i: number) => Promise<unknown>) => async (round: number) => {
-    const base = round * IN_FLIGHT * PER_LANE;
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async (_, lane) => {
-        for (let j = 0; j < PER_LANE; j++) await op((base + lane * PER_LANE + j) % KEYS);
-      }),
-    );
-  };
+  const lanes = (op: (i: number) => Promise<unknown>) =>
+    inFlight(op, { lanes: IN_FLIGHT, perLane: PER_LANE, keys: KEYS });
   const many = await compare(
     `Strict hits, ${IN_FLIGHT} in flight: cluster vs single node (ns per ${IN_FLIGHT * PER_LANE} hits)`,
     [

@@ -21,6 +21,7 @@ import { AgentCache, type Backend, configure, MemoryBackend } from '../src/index
 import { OwnRedis } from '../test/backends/fixtures/redis.js';
 import { toolResult } from './fixtures.js';
 import { compare, percentile, target } from './harness.js';
+import { inFlight } from './in-flight.js';
 
 const KEYS = 10_000;
 const IN_FLIGHT = 64;
@@ -120,14 +121,8 @@ async function run(server: OwnRedis): Promise<void> {
   );
 
   // 2. 64 in flight: each contender call is 64 lanes × PER_LANE sequential gets.
-  const lanes = (op: (i: number) => Promise<unknown>) => async (round: number) => {
-    const base = round * IN_FLIGHT * PER_LANE;
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async (_, lane) => {
-        for (let j = 0; j < PER_LANE; j++) await op((base + lane * PER_LANE + j) % KEYS);
-      }),
-    );
-  };
+  const lanes = (op: (i: number) => Promise<unknown>) =>
+    inFlight(op, { lanes: IN_FLIGHT, perLane: PER_LANE, keys: KEYS });
   const many = await compare(
     `Strict hits, ${IN_FLIGHT} in flight (ns per ${IN_FLIGHT * PER_LANE} hits)`,
     [
