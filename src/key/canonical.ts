@@ -11,3 +11,8 @@ const flat = new CanonicalWalk();
 export function canonicalEncode(value: unknown): string {
   return flat.encode(value);
 }
+
+/** `canonicalEncode` of a primitive that has a canonical form (a string, number, boolean, undefined or null). */
+export function encodePrimitive(value: string | number | boolean | undefined | null): string {
+  return flat.value(value, 0);
+}

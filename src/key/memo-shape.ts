@@ -1,3 +1,4 @@
+import { encodePrimitive } from './canonical.js';
 import { ARRAY, END, OBJECT, walk } from './memo-walk.js';
 import { quote } from './walk.js';
 
@@ -114,7 +115,9 @@ export class Shape {
     const fragments = this.#fragments;
     // A rope: the key that holds it is written out flat once (flatKey in memo.ts).
     let text = '';
-    for (let j = 0; j < leaves.length; j++) text += fragments[j]! + encodeLeaf(tape[leaves[j]!]);
+    for (let j = 0; j < leaves.length; j++)
+      text +=
+        fragments[j]! + encodePrimitive(tape[leaves[j]!] as string | number | boolean | undefined | null);
     return text + fragments[leaves.length]!;
   }
 
@@ -140,22 +143,6 @@ export class Shape {
     const last = parts[leaves.length]!;
     if (fragments && matchText(last, text, p) < 0) return false;
     return p + last.length === text.length;
-  }
-}
-
-/** The encoding of a leaf (a primitive the walk took): the encoder's. */
-function encodeLeaf(v: unknown): string {
-  switch (typeof v) {
-    case 'string':
-      return quote(v);
-    case 'number':
-      return `n${v}`;
-    case 'boolean':
-      return v ? 'T' : 'F';
-    case 'undefined':
-      return 'U';
-    default:
-      return 'N';
   }
 }
 
